@@ -1,0 +1,138 @@
+"""Durable JetStream consumers with explicit ack, bounded redelivery, a dead-letter subject and an inbox.
+
+The handler runs in a database transaction that also records the event id in the context's
+inbox table, so an event redelivered after a crash (or published twice) has its effect once.
+A handler that keeps failing is retried with backoff; on the last allowed delivery the message
+is copied to `<prefix>.dlq.<durable>` and terminated.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+
+import msgspec
+import sqlalchemy as sa
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from gatehouse_platform.logging import get_logger
+from gatehouse_platform.messaging import dead_letter_subject
+from gatehouse_schema.events import CloudEvent
+
+log = get_logger("gatehouse.consumer")
+
+Handler = Callable[[AsyncConnection, CloudEvent], Awaitable[None]]
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        *,
+        js: JetStreamContext,
+        engine: AsyncEngine,
+        stream: str,
+        inbox_schema: str,
+        durable: str,
+        filter_subject: str,
+        handler: Handler,
+        subject_prefix: str,
+        max_deliver: int = 5,
+        backoff: Sequence[float] = (0.2, 1.0, 5.0, 15.0),
+        ack_wait: float = 30.0,
+        batch: int = 64,
+    ) -> None:
+        self.js = js
+        self.engine = engine
+        self.stream = stream
+        self.inbox_schema = inbox_schema
+        self.durable = durable
+        self.filter_subject = filter_subject
+        self.handler = handler
+        self.max_deliver = max_deliver
+        self.backoff = list(backoff)
+        self.ack_wait = ack_wait
+        self.batch = batch
+        self.dlq_subject = dead_letter_subject(subject_prefix, durable)
+
+    async def ensure(self) -> None:
+        await self.js.add_consumer(
+            self.stream,
+            ConsumerConfig(
+                durable_name=self.durable,
+                filter_subject=self.filter_subject,
+                ack_policy=AckPolicy.EXPLICIT,
+                deliver_policy=DeliverPolicy.ALL,
+                max_deliver=self.max_deliver,
+                ack_wait=self.ack_wait,
+            ),
+        )
+
+    async def run(self) -> None:
+        await self.ensure()
+        sub = await self.js.pull_subscribe_bind(self.durable, self.stream)
+        while True:
+            try:
+                msgs = await sub.fetch(self.batch, timeout=1.0)
+            except (NatsTimeoutError, asyncio.TimeoutError):
+                continue
+            except Exception as exc:  # NATS reconnecting: back off briefly
+                log.debug("fetch failed", durable=self.durable, error=repr(exc))
+                await asyncio.sleep(0.5)
+                continue
+            for msg in msgs:
+                await self.process(msg)
+
+    async def process(self, msg: Msg) -> None:
+        try:
+            event = msgspec.json.decode(msg.data, type=CloudEvent)
+        except msgspec.DecodeError as exc:
+            await self._dead_letter(msg, f"undecodable event: {exc}")
+            return
+        try:
+            await self._handle_once(event)
+        except Exception as exc:
+            delivered = msg.metadata.num_delivered
+            if delivered >= self.max_deliver:
+                await self._dead_letter(msg, repr(exc))
+            else:
+                delay = self.backoff[min(delivered - 1, len(self.backoff) - 1)] if self.backoff else 0
+                log.warning("event handling failed", durable=self.durable, event_id=event.id, attempt=delivered,
+                            error=repr(exc))
+                with contextlib.suppress(Exception):
+                    await msg.nak(delay=delay)
+            return
+        with contextlib.suppress(Exception):
+            await msg.ack()
+
+    async def _handle_once(self, event: CloudEvent) -> None:
+        async with self.engine.begin() as conn:
+            first = (
+                await conn.execute(
+                    sa.text(
+                        f"INSERT INTO {self.inbox_schema}.inbox (consumer, event_id) "
+                        "VALUES (:c, CAST(:e AS uuid)) ON CONFLICT DO NOTHING RETURNING 1"
+                    ),
+                    {"c": self.durable, "e": event.id},
+                )
+            ).scalar()
+            if first is None:
+                return  # handled before: a redelivery or a duplicate publish
+            await self.handler(conn, event)
+
+    async def _dead_letter(self, msg: Msg, reason: str) -> None:
+        log.error("event dead-lettered", durable=self.durable, subject=msg.subject, reason=reason)
+        headers = {
+            "Gatehouse-Original-Subject": msg.subject,
+            "Gatehouse-Error": reason[:500],
+            "Gatehouse-Deliveries": str(msg.metadata.num_delivered),
+        }
+        try:
+            await self.js.publish(self.dlq_subject, msg.data, headers=headers)
+        except Exception as exc:  # keep it in the stream; it will be redelivered and tried again
+            log.error("dead-letter publish failed", durable=self.durable, error=repr(exc))
+            return
+        with contextlib.suppress(Exception):
+            await msg.term()

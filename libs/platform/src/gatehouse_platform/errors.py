@@ -1,0 +1,111 @@
+"""One error type with stable Logto codes, rendered as `{"code", "message", "data"?}`.
+
+Domain code raises these (`NotFound("entity.not_exists_with_id", name="application", id=...)`);
+one handler in the app factory renders them. OAuth errors add RFC 6749's `error` and
+`error_description`, as Logto's `/oidc` endpoints answer with both shapes.
+"""
+
+from typing import Any, ClassVar
+
+import msgspec
+
+MESSAGES: dict[str, str] = {
+    "guard.invalid_input": "The request {type} is invalid.",
+    "guard.invalid_pagination": "The request pagination value is invalid.",
+    "auth.authorization_header_missing": "Authorization header is missing.",
+    "auth.authorization_token_type_not_supported": "Authorization type is not supported.",
+    "auth.unauthorized": "Unauthorized. Please check credentials and its scope.",
+    "auth.forbidden": "Forbidden. Please check your user roles and permissions.",
+    "auth.expected_role_not_found": "Expected role not found. Please check your user roles and permissions.",
+    "entity.not_exists_with_id": "The {name} with ID `{id}` does not exist.",
+    "entity.not_exists": "The {name} does not exist.",
+    "entity.unique_integrity_violation": "The entity already exists. Please check the input and try again.",
+    "entity.create_failed": "Failed to create {name}.",
+    "application.protected_app_not_supported": "Protected apps are not supported by this deployment.",
+    "application.saml_app_not_supported": "SAML applications are created through the SAML applications API.",
+    "request.route_not_found": "No route matches {method} {path}.",
+    "request.method_not_allowed": "Method {method} is not allowed for {path}.",
+    "request.payload_too_large": "The request body is larger than {limit} bytes.",
+    "request.service_unavailable": "The {service} service is unavailable.",
+    "request.upstream_timeout": "The {service} service did not answer in time.",
+    "rpc.timeout": "The {context} service did not answer in time.",
+    "rpc.unavailable": "The {context} service is unavailable.",
+    "unknown": "Internal server error.",
+}
+
+
+def render_message(code: str, params: dict[str, Any]) -> str:
+    template = MESSAGES.get(code, code)
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError):
+        return template
+
+
+class ErrorBody(msgspec.Struct, omit_defaults=True):
+    code: str
+    message: str
+    data: Any = None
+
+
+class GatehouseError(Exception):
+    """A request that cannot be served, with Logto's code and status."""
+
+    status: ClassVar[int] = 400
+
+    def __init__(
+        self,
+        code: str,
+        message: str | None = None,
+        *,
+        status: int | None = None,
+        data: Any = None,
+        **params: Any,
+    ) -> None:
+        self.code = code
+        self.message = message or render_message(code, params)
+        self.data = data
+        if status is not None:
+            self.status = status  # type: ignore[misc]
+        super().__init__(f"{code}: {self.message}")
+
+    def body(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.data is not None:
+            out["data"] = self.data
+        return out
+
+
+class BadRequest(GatehouseError):
+    status = 400
+
+
+class Unauthorized(GatehouseError):
+    status = 401
+
+
+class Forbidden(GatehouseError):
+    status = 403
+
+
+class NotFound(GatehouseError):
+    status = 404
+
+
+class Unprocessable(GatehouseError):
+    status = 422
+
+
+class ServiceUnavailable(GatehouseError):
+    status = 503
+
+
+class InternalError(GatehouseError):
+    status = 500
+
+
+def error_from_body(status: int, body: dict[str, Any]) -> GatehouseError:
+    """Rebuild an error that crossed a process boundary (RPC replies)."""
+    return GatehouseError(
+        str(body.get("code", "unknown")), str(body.get("message", "")), status=status, data=body.get("data")
+    )

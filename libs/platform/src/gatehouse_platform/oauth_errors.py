@@ -1,0 +1,44 @@
+"""RFC 6749 errors, built from one table, carrying Logto's `oidc.*` code and message too."""
+
+from typing import Any
+
+from gatehouse_platform.errors import GatehouseError
+
+# error -> (status, Logto message)
+OAUTH_ERRORS: dict[str, tuple[int, str]] = {
+    "invalid_request": (400, "Request is invalid."),
+    "invalid_client": (401, "Client authentication failed."),
+    "invalid_grant": (400, "Grant request is invalid."),
+    "unauthorized_client": (400, "The client is not authorized to use this grant type."),
+    "unsupported_grant_type": (400, "Unsupported grant type requested."),
+    "invalid_scope": (400, "Invalid scope requested."),
+    "invalid_target": (400, "Invalid resource indicator."),
+    "invalid_token": (401, "Invalid token provided."),
+    "unsupported_token_type": (400, "Unsupported token type."),
+    "access_denied": (400, "Access denied."),
+    "server_error": (500, "Internal server error."),
+}
+
+
+class OAuthError(GatehouseError):
+    def __init__(self, error: str, description: str | None = None) -> None:
+        status, message = OAUTH_ERRORS[error]
+        super().__init__(f"oidc.{error}", message, status=status)
+        self.error = error
+        self.error_description = description or message
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "error": self.error,
+            "error_description": self.error_description,
+        }
+
+
+def invalid_request(description: str) -> OAuthError:
+    return OAuthError("invalid_request", description)
+
+
+def invalid_client(description: str = "client authentication failed") -> OAuthError:
+    return OAuthError("invalid_client", description)

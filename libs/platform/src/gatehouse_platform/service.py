@@ -1,0 +1,224 @@
+"""The litestar app factory every service uses: lifespan (database, NATS, outbox relay, consumers,
+RPC), `/health` and `/ready`, tracing and request-id middleware, and Logto-shaped errors."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar import Litestar, Request, Response, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.openapi import OpenAPIConfig
+from litestar.types import ControllerRouterHandler
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gatehouse_platform.config import Settings
+from gatehouse_platform.db import create_engine
+from gatehouse_platform.errors import GatehouseError
+from gatehouse_platform.logging import configure_logging, get_logger
+from gatehouse_platform.messaging import ReconnectHook, connect_nats, ensure_streams
+from gatehouse_platform.observability import ObservabilityMiddleware
+from gatehouse_platform.outbox import Outbox, OutboxRelay
+from gatehouse_platform.rpc import RpcClient, RpcServer
+from gatehouse_platform.tokens import TokenValidator, http_jwks_fetcher
+from gatehouse_platform.tracing import configure_tracing
+
+log = get_logger("gatehouse.service")
+
+
+@dataclass
+class ServiceContext:
+    """Everything a running service holds; built in the lifespan, reachable as `app.state.ctx`."""
+
+    settings: Settings
+    engine: AsyncEngine
+    nc: NATS
+    js: JetStreamContext
+    rpc: RpcClient
+    rpc_server: RpcServer
+    validator: TokenValidator
+    outbox: Outbox | None
+    relay: OutboxRelay | None
+    on_reconnect: list[ReconnectHook] = field(default_factory=list)
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    components: dict[str, Any] = field(default_factory=dict)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coro, name=name)
+        task.add_done_callback(_log_task_end)
+        self.tasks.append(task)
+        return task
+
+
+def _log_task_end(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("background task died", task=task.get_name(), error=repr(task.exception()))
+
+
+Setup = Callable[[ServiceContext], Awaitable[None]]
+
+
+def _error_response(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
+    return Response(content=body, status_code=status)
+
+
+def handle_gatehouse_error(_: Request[Any, Any, Any], exc: GatehouseError) -> Response[dict[str, Any]]:
+    return _error_response(exc.status, exc.body())
+
+
+def handle_validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+    kind = "body" if request.method in {"POST", "PUT", "PATCH"} else "query"
+    body: dict[str, Any] = {"code": "guard.invalid_input", "message": f"The request {kind} is invalid."}
+    if exc.extra:
+        body["data"] = exc.extra
+    elif exc.detail:
+        body["data"] = {"detail": exc.detail}
+    return _error_response(400, body)
+
+
+def handle_not_found(request: Request[Any, Any, Any], exc: NotFoundException) -> Response[dict[str, Any]]:
+    return _error_response(
+        404, {"code": "request.route_not_found", "message": f"No route matches {request.method} {request.url.path}."}
+    )
+
+
+def handle_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    if exc.status_code == 405:
+        code, message = "request.method_not_allowed", f"Method {request.method} is not allowed for {request.url.path}."
+    elif exc.status_code < 500:
+        code, message = "guard.invalid_input", str(exc.detail)
+    else:
+        code, message = "unknown", "Internal server error."
+    return _error_response(exc.status_code, {"code": code, "message": message})
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.exception("unhandled error", method=request.method, path=request.url.path)
+    return _error_response(500, {"code": "unknown", "message": "Internal server error."})
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    GatehouseError: handle_gatehouse_error,
+    ValidationException: handle_validation_error,
+    NotFoundException: handle_not_found,
+    HTTPException: handle_http_error,
+    Exception: handle_unexpected,
+}
+
+
+@get("/health", include_in_schema=False, sync_to_thread=False)
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get("/ready", include_in_schema=False)
+async def ready(state: State) -> Response[dict[str, Any]]:
+    ctx: ServiceContext | None = getattr(state, "ctx", None)
+    checks = {"postgres": False, "nats": False}
+    if ctx is not None:
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(1.0), ctx.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+                checks["postgres"] = True
+        checks["nats"] = ctx.nc.is_connected
+    ok = all(checks.values())
+    return Response({"status": "ready" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
+
+
+def provide_ctx(state: State) -> ServiceContext:
+    ctx: ServiceContext = state.ctx
+    return ctx
+
+
+def component(name: str) -> Provide:
+    """A dependency that hands a handler one of the service's wired components (a use case, a cache)."""
+
+    def _provide(state: State) -> Any:
+        return state.ctx.components[name]
+
+    return Provide(_provide, sync_to_thread=False)
+
+
+def create_service_app(
+    settings: Settings,
+    *,
+    route_handlers: Sequence[ControllerRouterHandler],
+    schema: str | None,
+    setup: Setup | None = None,
+    dependencies: dict[str, Provide] | None = None,
+    title: str,
+    description: str = "",
+) -> Litestar:
+    """A Gatehouse service: `schema` is the context schema whose outbox it relays (None: stateless)."""
+    configure_logging(settings.service_name, settings.log_level)
+    configure_tracing(settings.service_name, settings.otel_exporter_otlp_endpoint)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url, settings.db_pool_size)
+        reconnect_hooks: list[ReconnectHook] = []
+        nc = await connect_nats(settings.nats_url, f"gatehouse-{settings.service_name}", on_reconnect=reconnect_hooks)
+        js = nc.jetstream()
+        await ensure_streams(js, settings.events_stream, settings.subject_prefix, settings.events_max_age_days)
+        validator = TokenValidator(http_jwks_fetcher(settings.identity_url.rstrip("/") + "/oidc/jwks"), settings.issuer)
+        outbox = relay = None
+        if schema is not None:
+            outbox = Outbox(schema, settings.subject_prefix)
+            relay = OutboxRelay(engine, settings.database_url, schema, js, poll_interval=settings.outbox_poll_interval)
+        ctx = ServiceContext(
+            settings=settings,
+            engine=engine,
+            nc=nc,
+            js=js,
+            rpc=RpcClient(nc, settings.subject_prefix, settings.rpc_timeout),
+            rpc_server=RpcServer(nc, settings.subject_prefix, schema or settings.service_name, settings.service_name),
+            validator=validator,
+            outbox=outbox,
+            relay=relay,
+            on_reconnect=reconnect_hooks,
+        )
+        await _watch_key_rotation(ctx)
+        if relay is not None:
+            ctx.spawn(relay.run(), f"outbox-relay-{schema}")
+        if setup is not None:
+            await setup(ctx)
+        await ctx.rpc_server.start()
+        app.state.ctx = ctx
+        log.info("service started", port=settings.port)
+        try:
+            yield
+        finally:
+            await ctx.rpc_server.stop()
+            for task in ctx.tasks:
+                task.cancel()
+            await asyncio.gather(*ctx.tasks, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(nc.drain(), 2.0)
+            await engine.dispose()
+            log.info("service stopped")
+
+    return Litestar(
+        route_handlers=[health, ready, *route_handlers],
+        lifespan=[lifespan],
+        middleware=[lambda app: ObservabilityMiddleware(app, settings.log_level == "debug")],
+        exception_handlers=EXCEPTION_HANDLERS,
+        dependencies={"ctx": Provide(provide_ctx, sync_to_thread=False), **(dependencies or {})},
+        openapi_config=OpenAPIConfig(title=title, version="1.0.0", description=description, path="/openapi"),
+        debug=False,
+    )
+
+
+async def _watch_key_rotation(ctx: ServiceContext) -> None:
+    """Signing keys changed in identity: drop cached keys and verified tokens everywhere."""
+    subject = f"{ctx.settings.subject_prefix}.evt.*.identity.SigningKey.Rotated"
+
+    async def on_rotation(_: Any) -> None:
+        ctx.validator.invalidate_keys()
+
+    await ctx.nc.subscribe(subject, cb=on_rotation)

@@ -1,0 +1,1 @@
+"""The common schema library: tables, migrations, events, RPC and API Structs shared by every service."""

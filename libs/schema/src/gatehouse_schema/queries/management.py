@@ -1,0 +1,109 @@
+"""Reads of the management context's tables that other services may run (identity mints tokens with them)."""
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gatehouse_schema.tables import management as t
+
+
+class ClientSecret(msgspec.Struct, frozen=True):
+    name: str
+    value: str
+    expires_at: datetime | None
+
+
+class ClientRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """What the token endpoint needs to know about an application."""
+
+    id: str
+    type: str
+    legacy_secret: str
+    secrets: tuple[ClientSecret, ...]
+    oidc_client_metadata: dict[str, Any]
+    custom_client_metadata: dict[str, Any]
+    is_third_party: bool
+
+
+class ResourceRecord(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    indicator: str
+    access_token_ttl: int
+
+
+async def get_client(conn: AsyncConnection, tenant_id: str, client_id: str) -> ClientRecord | None:
+    row = (
+        await conn.execute(
+            sa.select(
+                t.applications.c.id,
+                t.applications.c.type,
+                t.applications.c.secret,
+                t.applications.c.oidc_client_metadata,
+                t.applications.c.custom_client_metadata,
+                t.applications.c.is_third_party,
+            ).where(t.applications.c.tenant_id == tenant_id, t.applications.c.id == client_id)
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    secret_rows = await conn.execute(
+        sa.select(
+            t.application_secrets.c.name, t.application_secrets.c.value, t.application_secrets.c.expires_at
+        ).where(
+            t.application_secrets.c.tenant_id == tenant_id,
+            t.application_secrets.c.application_id == client_id,
+        )
+    )
+    return ClientRecord(
+        id=row.id,
+        type=row.type,
+        legacy_secret=row.secret,
+        secrets=tuple(ClientSecret(r.name, r.value, r.expires_at) for r in secret_rows),
+        oidc_client_metadata=row.oidc_client_metadata,
+        custom_client_metadata=row.custom_client_metadata,
+        is_third_party=row.is_third_party,
+    )
+
+
+async def get_resource_by_indicator(
+    conn: AsyncConnection, tenant_id: str, indicator: str
+) -> ResourceRecord | None:
+    row = (
+        await conn.execute(
+            sa.select(t.resources.c.id, t.resources.c.indicator, t.resources.c.access_token_ttl).where(
+                t.resources.c.tenant_id == tenant_id, t.resources.c.indicator == indicator
+            )
+        )
+    ).one_or_none()
+    return None if row is None else ResourceRecord(id=row.id, indicator=row.indicator, access_token_ttl=row.access_token_ttl)
+
+
+async def application_resource_scopes(
+    conn: AsyncConnection, tenant_id: str, application_id: str, resource_id: str
+) -> set[str]:
+    """Names of the resource's scopes granted to the application through its roles."""
+    query = (
+        sa.select(t.scopes.c.name)
+        .distinct()
+        .select_from(
+            t.applications_roles.join(
+                t.roles_scopes,
+                sa.and_(
+                    t.roles_scopes.c.tenant_id == t.applications_roles.c.tenant_id,
+                    t.roles_scopes.c.role_id == t.applications_roles.c.role_id,
+                ),
+            ).join(
+                t.scopes,
+                sa.and_(t.scopes.c.tenant_id == t.roles_scopes.c.tenant_id, t.scopes.c.id == t.roles_scopes.c.scope_id),
+            )
+        )
+        .where(
+            t.applications_roles.c.tenant_id == tenant_id,
+            t.applications_roles.c.application_id == application_id,
+            t.scopes.c.resource_id == resource_id,
+        )
+    )
+    return set((await conn.execute(query)).scalars())

@@ -1,0 +1,106 @@
+"""The management context: applications, secrets, API resources, scopes and roles."""
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+from gatehouse_schema.tables.common import inbox_table, metadata, outbox_table
+
+SCHEMA = "management"
+
+applications = sa.Table(
+    "applications",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("id", sa.String(21), primary_key=True),
+    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("secret", sa.String(64), nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("oidc_client_metadata", JSONB, nullable=False),
+    sa.Column("custom_client_metadata", JSONB, nullable=False),
+    sa.Column("protected_app_metadata", JSONB),
+    sa.Column("custom_data", JSONB, nullable=False),
+    sa.Column("is_third_party", sa.Boolean, nullable=False),
+    sa.Column("app_level_access_control_enabled", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    schema=SCHEMA,
+)
+
+application_secrets = sa.Table(
+    "application_secrets",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("application_id", sa.String(21), primary_key=True),
+    sa.Column("name", sa.String(256), primary_key=True),
+    sa.Column("value", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True)),
+    schema=SCHEMA,
+)
+
+resources = sa.Table(
+    "resources",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("id", sa.String(21), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("indicator", sa.Text, nullable=False),
+    sa.Column("is_default", sa.Boolean, nullable=False),
+    sa.Column("access_token_ttl", sa.BigInteger, nullable=False),
+    schema=SCHEMA,
+)
+
+scopes = sa.Table(
+    "scopes",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("id", sa.String(21), primary_key=True),
+    sa.Column("resource_id", sa.String(21), nullable=False),
+    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    schema=SCHEMA,
+)
+
+roles = sa.Table(
+    "roles",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("id", sa.String(21), primary_key=True),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("description", sa.String(128), nullable=False),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("is_default", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    schema=SCHEMA,
+)
+
+roles_scopes = sa.Table(
+    "roles_scopes",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("role_id", sa.String(21), primary_key=True),
+    sa.Column("scope_id", sa.String(21), primary_key=True),
+    schema=SCHEMA,
+)
+
+applications_roles = sa.Table(
+    "applications_roles",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("application_id", sa.String(21), primary_key=True),
+    sa.Column("role_id", sa.String(21), primary_key=True),
+    schema=SCHEMA,
+)
+
+users_roles = sa.Table(
+    "users_roles",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("user_id", sa.String(21), primary_key=True),
+    sa.Column("role_id", sa.String(21), primary_key=True),
+    schema=SCHEMA,
+)
+
+outbox = outbox_table(SCHEMA)
+inbox = inbox_table(SCHEMA)

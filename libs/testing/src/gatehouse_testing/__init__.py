@@ -1,0 +1,1 @@
+"""Test support: real PostgreSQL and NATS for every test run, and helpers to drive services."""

@@ -1,0 +1,145 @@
+"""The pytest plugin (entry point `gatehouse`): every test run gets its own database, its own
+JetStream stream and subject prefix on real servers, so runs never collide with each other or
+with a running `make run`."""
+
+import asyncio
+import contextlib
+import secrets
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any, TypeVar
+
+import asyncpg
+import nats
+import pytest
+import pytest_asyncio
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from gatehouse_platform.config import Settings, load_settings
+from gatehouse_platform.db import create_engine
+from gatehouse_platform.messaging import dead_letter_stream
+from gatehouse_schema.migrations import migrate_all
+from gatehouse_testing.issuer import TestIssuer
+from gatehouse_testing.servers import nats_server, postgres_server
+
+S = TypeVar("S", bound=Settings)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def run_id() -> str:
+    return secrets.token_hex(4)
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> Iterator[str]:
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def nats_url() -> Iterator[str]:
+    with nats_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def database_url(pg_admin_url: str, run_id: str) -> Iterator[str]:
+    """A fresh, migrated database for this test run, dropped at the end."""
+    name = f"gh_test_{run_id}"
+    base = pg_admin_url.rsplit("/", 1)[0]
+
+    async def create() -> None:
+        conn = await asyncpg.connect(pg_admin_url)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        engine = create_engine(f"{base}/{name}", pool_size=1)
+        try:
+            await migrate_all(engine)
+        finally:
+            await engine.dispose()
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(pg_admin_url)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    yield f"{base}/{name}"
+    asyncio.run(drop())
+
+
+@pytest.fixture(scope="session")
+def events_stream(run_id: str) -> str:
+    return f"GH_TEST_{run_id.upper()}_EVENTS"
+
+
+@pytest.fixture(scope="session")
+def subject_prefix(run_id: str) -> str:
+    return f"ghtest{run_id}"
+
+
+@pytest.fixture(scope="session")
+def _run_streams(nats_url: str, events_stream: str) -> Iterator[None]:
+    """Deletes this run's streams when the session ends."""
+    yield
+
+    async def delete() -> None:
+        nc = await nats.connect(nats_url)
+        js = nc.jetstream()
+        for name in (events_stream, dead_letter_stream(events_stream)):
+            with contextlib.suppress(Exception):
+                await js.delete_stream(name)
+        await nc.close()
+
+    with contextlib.suppress(Exception):
+        asyncio.run(delete())
+
+
+@pytest.fixture(scope="session")
+def test_issuer() -> Iterator[TestIssuer]:
+    issuer = TestIssuer("http://127.0.0.1:3001/oidc")
+    issuer.start(free_port())
+    yield issuer
+    issuer.stop()
+
+
+@pytest.fixture(scope="session")
+def make_settings(
+    database_url: str, nats_url: str, events_stream: str, subject_prefix: str, _run_streams: None
+) -> Callable[..., Any]:
+    """`make_settings(ManagementSettings, identity_url=...)`: settings pointing at this run's servers."""
+
+    def build(cls: type[S], **overrides: Any) -> S:
+        values: dict[str, Any] = {
+            "database_url": database_url,
+            "nats_url": nats_url,
+            "events_stream": events_stream,
+            "subject_prefix": subject_prefix,
+            "public_url": "http://127.0.0.1:3001",
+            "outbox_poll_interval": 0.2,
+            "log_level": "warning",
+        }
+        values.update(overrides)
+        return load_settings(cls, environ={}, **values)
+
+    return build
+
+
+@contextlib.asynccontextmanager
+async def running(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """Runs `app` with its lifespan (database, NATS, relay, consumers) and yields an HTTP client."""
+    async with AsyncTestClient(app=app, base_url="http://127.0.0.1") as client:
+        yield client

@@ -1,0 +1,12 @@
+import sys
+
+from gatehouse_gateway.config import GatewaySettings
+from gatehouse_platform.cli import service_main
+
+
+def main() -> int:
+    return service_main(GatewaySettings, "gatehouse_gateway.app:create_app", schema=None)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

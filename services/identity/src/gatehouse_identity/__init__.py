@@ -1,0 +1,1 @@
+"""The identity service: the OpenID Provider (`/oidc/*`), signing keys and (later) users."""

@@ -1,0 +1,65 @@
+"""Wires the identity service: keyring, client cache, token endpoint, event subscriptions."""
+
+from typing import Any
+
+import msgspec
+from litestar import Litestar
+
+from gatehouse_identity.api import oidc
+from gatehouse_identity.config import IdentitySettings
+from gatehouse_identity.keys.keyring import Keyring
+from gatehouse_identity.oidc.clients import ClientCache
+from gatehouse_identity.oidc.grants.client_credentials import ClientCredentialsGrant
+from gatehouse_identity.oidc.issuer import AccessTokenIssuer
+from gatehouse_identity.oidc.token_endpoint import TokenEndpoint
+from gatehouse_platform.config import load_settings
+from gatehouse_platform.service import ServiceContext, component, create_service_app
+from gatehouse_schema.events import CloudEvent
+
+
+async def setup(ctx: ServiceContext) -> None:
+    settings = ctx.settings
+    assert isinstance(settings, IdentitySettings)
+    keyring = Keyring(ctx.engine, settings.default_tenant_id)
+    await keyring.ensure_key()
+    await keyring.load()
+    clients = ClientCache(ctx.engine, ttl=settings.client_cache_ttl)
+    issuer = AccessTokenIssuer(keyring, settings.issuer)
+    ctx.components.update(
+        keyring=keyring,
+        clients=clients,
+        token_endpoint=TokenEndpoint(clients, [ClientCredentialsGrant(ctx.engine, issuer)]),
+    )
+
+    async def on_application_event(msg: Any) -> None:
+        try:
+            event = msgspec.json.decode(msg.data, type=CloudEvent)
+        except msgspec.DecodeError:
+            return
+        clients.invalidate(event.tenantid, event.subject)
+
+    async def on_key_event(_: Any) -> None:
+        await keyring.load()
+
+    prefix = settings.subject_prefix
+    await ctx.nc.subscribe(f"{prefix}.evt.*.management.Application.>", cb=on_application_event)
+    await ctx.nc.subscribe(f"{prefix}.evt.*.identity.SigningKey.Rotated", cb=on_key_event)
+
+    async def on_reconnect() -> None:  # invalidations may have been missed while disconnected
+        clients.clear()
+        await keyring.load()
+
+    ctx.on_reconnect.append(on_reconnect)
+
+
+def create_app(settings: IdentitySettings | None = None) -> Litestar:
+    settings = settings or load_settings(IdentitySettings)
+    return create_service_app(
+        settings,
+        route_handlers=oidc.ROUTES,
+        schema="identity",
+        setup=setup,
+        dependencies={"keyring": component("keyring"), "endpoint": component("token_endpoint")},
+        title="Gatehouse identity",
+        description="OpenID Provider and users.",
+    )

@@ -1,0 +1,1 @@
+"""The management service: applications, API resources, scopes and roles."""

@@ -1,0 +1,115 @@
+"""Seeding a tenant: the Management API resource, its `all` scope and the management-access role,
+plus (bootstrap) a machine-to-machine app holding that role. Running it again changes nothing."""
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gatehouse_management.api.application_bodies import CreateApplication
+from gatehouse_management.services.applications import ApplicationService
+from gatehouse_schema.contexts import MANAGEMENT_API_SCOPE, management_resource_indicator
+from gatehouse_schema.events import SYSTEM_ACTOR
+from gatehouse_schema.tables.management import applications, applications_roles, resources, roles, roles_scopes, scopes
+
+MANAGEMENT_RESOURCE_ID = "management-api"
+MANAGEMENT_SCOPE_ID = "management-api-all"
+MANAGEMENT_ROLE_ID = "management-api-access"
+MANAGEMENT_ROLE_NAME = "Logto Management API access"
+
+
+class Bootstrap(msgspec.Struct):
+    endpoint: str
+    tenant_id: str
+    management_resource: str
+    client_id: str
+    client_secret: str
+
+
+async def seed_tenant(engine: AsyncEngine, tenant_id: str) -> None:
+    async with engine.begin() as conn:
+        rows: list[tuple[sa.Table, dict[str, Any]]] = [
+            (
+                resources,
+                {
+                    "tenant_id": tenant_id,
+                    "id": MANAGEMENT_RESOURCE_ID,
+                    "name": "Logto Management API",
+                    "indicator": management_resource_indicator(tenant_id),
+                    "is_default": False,
+                    "access_token_ttl": 3600,
+                },
+            ),
+            (
+                scopes,
+                {
+                    "tenant_id": tenant_id,
+                    "id": MANAGEMENT_SCOPE_ID,
+                    "resource_id": MANAGEMENT_RESOURCE_ID,
+                    "name": MANAGEMENT_API_SCOPE,
+                    "description": "Default scope for Management API, allows all permissions.",
+                },
+            ),
+            (
+                roles,
+                {
+                    "tenant_id": tenant_id,
+                    "id": MANAGEMENT_ROLE_ID,
+                    "name": MANAGEMENT_ROLE_NAME,
+                    "description": "This default role grants access to the Logto management API.",
+                    "type": "MachineToMachine",
+                    "is_default": False,
+                },
+            ),
+            (roles_scopes, {"tenant_id": tenant_id, "role_id": MANAGEMENT_ROLE_ID, "scope_id": MANAGEMENT_SCOPE_ID}),
+        ]
+        for table, values in rows:
+            await conn.execute(insert(table).values(**values).on_conflict_do_nothing())
+
+
+async def _app_exists(engine: AsyncEngine, tenant_id: str, app_id: str) -> bool:
+    async with engine.connect() as conn:
+        found = await conn.execute(
+            sa.select(applications.c.id).where(applications.c.tenant_id == tenant_id, applications.c.id == app_id)
+        )
+        return found.first() is not None
+
+
+async def bootstrap_app(
+    engine: AsyncEngine, service: ApplicationService, tenant_id: str, endpoint: str, path: Path
+) -> Bootstrap:
+    """The bootstrap M2M app: reuse the one in `path` if it still exists, else create one."""
+    if path.exists():
+        existing = msgspec.json.decode(path.read_bytes(), type=Bootstrap)
+        if existing.tenant_id == tenant_id and await _app_exists(engine, tenant_id, existing.client_id):
+            return existing
+    app = await service.create(
+        tenant_id, CreateApplication(name="Gatehouse bootstrap", type="MachineToMachine",
+                                     description="Created by `seed --bootstrap` to call the Management API."),
+        SYSTEM_ACTOR,
+    )
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(applications_roles)
+            .values(tenant_id=tenant_id, application_id=app.id, role_id=MANAGEMENT_ROLE_ID)
+            .on_conflict_do_nothing()
+        )
+    secrets = await service.list_secrets(tenant_id, app.id)
+    result = Bootstrap(
+        endpoint=endpoint,
+        tenant_id=tenant_id,
+        management_resource=management_resource_indicator(tenant_id),
+        client_id=app.id,
+        client_secret=secrets[0].value,
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(msgspec.to_builtins(result), f, indent=2)
+        f.write("\n")
+    return result

@@ -1,0 +1,12 @@
+import sys
+
+from gatehouse_organizations.config import OrganizationsSettings
+from gatehouse_platform.cli import service_main
+
+
+def main() -> int:
+    return service_main(OrganizationsSettings, "gatehouse_organizations.app:create_app", schema="organizations")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
