@@ -2,16 +2,15 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest_asyncio
-from litestar.testing import AsyncTestClient
-
 from gatehouse_management.app import create_app
 from gatehouse_management.config import ManagementSettings
 from gatehouse_testing.issuer import TestIssuer
 from gatehouse_testing.plugin import running
+from httpx import AsyncClient
 
 
 @pytest_asyncio.fixture(scope="session")
-async def client(make_settings: Callable[..., Any], test_issuer: TestIssuer) -> AsyncIterator[AsyncTestClient[Any]]:
+async def client(make_settings: Callable[..., Any], test_issuer: TestIssuer) -> AsyncIterator[AsyncClient]:
     settings = make_settings(ManagementSettings, identity_url=test_issuer.url)
     async with running(create_app(settings)) as c:
         yield c

@@ -17,7 +17,14 @@ from pathlib import Path
 from gatehouse_platform.db import create_engine, ensure_database
 from gatehouse_schema.migrations import migrate_all
 
-SERVICES: tuple[str, ...] = ("identity", "management", "organizations", "hooks_audit", "experience", "gateway")
+SERVICES: tuple[str, ...] = (
+    "identity",
+    "management",
+    "organizations",
+    "hooks_audit",
+    "experience",
+    "gateway",
+)
 DEFAULT_PORTS: dict[str, int] = {
     "gateway": 3001,
     "identity": 3101,
@@ -92,7 +99,7 @@ class Stack:
         out: int | object = subprocess.DEVNULL
         if self.config.log_dir is not None:
             self.config.log_dir.mkdir(parents=True, exist_ok=True)
-            out = open(self.config.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop()
+            out = open(self.config.log_dir / f"{name}.log", "ab")
             self._logs.append(out)
         cmd = [_bin(f"gatehouse-{name.replace('_', '-')}"), "serve"]
         self.procs[name] = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)  # type: ignore[arg-type]

@@ -2,10 +2,10 @@
 
 from typing import Any
 
+from gatehouse_schema.events import Actor
 from litestar.connection import ASGIConnection
 
 from gatehouse_platform.tokens import AccessToken
-from gatehouse_schema.events import Actor
 
 
 def client_ip(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:

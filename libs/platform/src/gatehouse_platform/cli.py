@@ -7,9 +7,10 @@ import shutil
 import sys
 from collections.abc import Callable, Sequence
 
+from gatehouse_schema.migrations import apply_migrations
+
 from gatehouse_platform.config import Settings, load_settings
 from gatehouse_platform.db import create_engine, ensure_database
-from gatehouse_schema.migrations import apply_migrations
 
 ExtraCommand = tuple[str, str, Callable[[argparse.Namespace, Settings], int], Callable[[argparse.ArgumentParser], None]]
 

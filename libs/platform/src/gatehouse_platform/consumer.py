@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import msgspec
 import sqlalchemy as sa
+from gatehouse_schema.events import CloudEvent
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
@@ -20,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gatehouse_platform.logging import get_logger
 from gatehouse_platform.messaging import dead_letter_subject
-from gatehouse_schema.events import CloudEvent
 
 log = get_logger("gatehouse.consumer")
 
@@ -76,7 +76,7 @@ class EventConsumer:
         while True:
             try:
                 msgs = await sub.fetch(self.batch, timeout=1.0)
-            except (NatsTimeoutError, asyncio.TimeoutError):
+            except (TimeoutError, NatsTimeoutError):
                 continue
             except Exception as exc:  # NATS reconnecting: back off briefly
                 log.debug("fetch failed", durable=self.durable, error=repr(exc))
@@ -99,8 +99,13 @@ class EventConsumer:
                 await self._dead_letter(msg, repr(exc))
             else:
                 delay = self.backoff[min(delivered - 1, len(self.backoff) - 1)] if self.backoff else 0
-                log.warning("event handling failed", durable=self.durable, event_id=event.id, attempt=delivered,
-                            error=repr(exc))
+                log.warning(
+                    "event handling failed",
+                    durable=self.durable,
+                    event_id=event.id,
+                    attempt=delivered,
+                    error=repr(exc),
+                )
                 with contextlib.suppress(Exception):
                     await msg.nak(delay=delay)
             return

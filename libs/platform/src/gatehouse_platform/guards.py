@@ -3,12 +3,12 @@ resource with scope `all`, exactly as Logto does."""
 
 from typing import Any
 
+from gatehouse_schema.contexts import MANAGEMENT_API_SCOPE, management_resource_indicator
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from gatehouse_platform.tenancy import tenant_of
 from gatehouse_platform.tokens import bearer_token, require_audience_and_scope
-from gatehouse_schema.contexts import MANAGEMENT_API_SCOPE, management_resource_indicator
 
 
 async def management_api_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

@@ -1,13 +1,15 @@
 """structlog configured for one JSON line per event, carrying request and trace ids."""
 
 import logging
+from collections.abc import MutableMapping
+from typing import Any
 import sys
 
 import structlog
 from opentelemetry import trace
 
 
-def _add_trace_ids(_: object, __: str, event: dict[str, object]) -> dict[str, object]:
+def _add_trace_ids(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     ctx = trace.get_current_span().get_span_context()
     if ctx.is_valid:
         event.setdefault("trace_id", format(ctx.trace_id, "032x"))

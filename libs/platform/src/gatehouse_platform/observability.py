@@ -42,7 +42,7 @@ class ObservabilityMiddleware:
                 message["headers"] = out
             await send(message)
 
-        method = scope["method"]
+        method = scope["method"]  # type: ignore[typeddict-item]
         path = scope["path"]
         with _tracer.start_as_current_span(
             f"{method} {path}", context=extract_context(headers), kind=SpanKind.SERVER

@@ -38,8 +38,11 @@ def merge_documents(docs: Iterable[dict[str, Any]], *, server_url: str, only: st
             schemas.setdefault(name, schema)
     return {
         "openapi": "3.0.1",
-        "info": {"title": "Gatehouse API references", "version": "Cloud",
-                 "description": "API references for Gatehouse, compatible with Logto's API."},
+        "info": {
+            "title": "Gatehouse API references",
+            "version": "Cloud",
+            "description": "API references for Gatehouse, compatible with Logto's API.",
+        },
         "servers": [{"url": server_url}],
         "paths": dict(sorted(paths.items())),
         "components": {

@@ -14,13 +14,13 @@ from typing import Any
 import asyncpg
 import msgspec
 import sqlalchemy as sa
+from gatehouse_schema.events import Actor, CloudEvent, EventData, event_subject, make_event
 from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gatehouse_platform.db import asyncpg_dsn
 from gatehouse_platform.logging import get_logger
 from gatehouse_platform.tracing import current_traceparent
-from gatehouse_schema.events import Actor, CloudEvent, EventData, event_subject, make_event
 
 log = get_logger("gatehouse.outbox")
 
@@ -107,7 +107,9 @@ class OutboxRelay:
                 headers: dict[str, Any] = dict(row.headers or {})
                 headers["Nats-Msg-Id"] = row.id
                 try:
-                    await self.js.publish(row.subject, bytes(row.payload), timeout=self.publish_timeout, headers=headers)
+                    await self.js.publish(
+                        row.subject, bytes(row.payload), timeout=self.publish_timeout, headers=headers
+                    )
                 except Exception as exc:  # NATS down or slow: keep the row for the next round
                     log.warning("outbox publish failed", schema=schema, event_id=row.id, error=repr(exc))
                     await conn.execute(
@@ -119,9 +121,7 @@ class OutboxRelay:
                 published.append(row.id)
             if published:
                 await conn.execute(
-                    sa.text(
-                        f"UPDATE {schema}.outbox SET published_at = now() WHERE id = ANY(CAST(:ids AS uuid[]))"
-                    ),
+                    sa.text(f"UPDATE {schema}.outbox SET published_at = now() WHERE id = ANY(CAST(:ids AS uuid[]))"),
                     {"ids": published},
                 )
         return len(published), complete

@@ -77,8 +77,12 @@ class RpcServer:
             request = msgspec.json.decode(msg.data, type=request_type)
         except msgspec.ValidationError as exc:
             return RpcReply(
-                status=400, error={"code": "guard.invalid_input", "message": "The RPC request is invalid.",
-                                   "data": str(exc)}
+                status=400,
+                error={
+                    "code": "guard.invalid_input",
+                    "message": "The RPC request is invalid.",
+                    "data": str(exc),
+                },
             )
         except msgspec.DecodeError:
             return RpcReply(status=400, error={"code": "guard.invalid_input", "message": "The RPC request is invalid."})
@@ -99,7 +103,13 @@ class RpcClient:
         self.default_timeout = default_timeout
 
     async def call(
-        self, context: str, command: str, request: Any, response_type: type[T], *, timeout: float | None = None
+        self,
+        context: str,
+        command: str,
+        request: Any,
+        response_type: type[T],
+        *,
+        timeout: float | None = None,
     ) -> T:
         headers = dict(inject_headers({}))
         try:

@@ -84,13 +84,20 @@ def handle_validation_error(request: Request[Any, Any, Any], exc: ValidationExce
 
 def handle_not_found(request: Request[Any, Any, Any], exc: NotFoundException) -> Response[dict[str, Any]]:
     return _error_response(
-        404, {"code": "request.route_not_found", "message": f"No route matches {request.method} {request.url.path}."}
+        404,
+        {
+            "code": "request.route_not_found",
+            "message": f"No route matches {request.method} {request.url.path}.",
+        },
     )
 
 
 def handle_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
     if exc.status_code == 405:
-        code, message = "request.method_not_allowed", f"Method {request.method} is not allowed for {request.url.path}."
+        code, message = (
+            "request.method_not_allowed",
+            f"Method {request.method} is not allowed for {request.url.path}.",
+        )
     elif exc.status_code < 500:
         code, message = "guard.invalid_input", str(exc.detail)
     else:

@@ -103,7 +103,7 @@ class TokenValidator:
             self._last_fetch = time.monotonic()
             try:
                 jwks = await self._fetch()
-                key_set = KeySet.import_key_set(jwks)
+                key_set = KeySet.import_key_set(jwks)  # type: ignore[arg-type]
             except Exception as exc:
                 log.warning("jwks fetch failed", error=repr(exc))
                 return

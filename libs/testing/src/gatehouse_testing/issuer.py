@@ -8,10 +8,9 @@ import uuid
 from typing import Any
 
 from aiohttp import web
+from gatehouse_schema.contexts import management_resource_indicator
 from joserfc import jwt
 from joserfc.jwk import ECKey
-
-from gatehouse_schema.contexts import management_resource_indicator
 
 
 class TestIssuer:

@@ -6,19 +6,18 @@ import asyncio
 import contextlib
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import asyncpg
+import httpx
 import nats
 import pytest
-import pytest_asyncio
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
-
 from gatehouse_platform.config import Settings, load_settings
 from gatehouse_platform.db import create_engine
 from gatehouse_platform.messaging import dead_letter_stream
 from gatehouse_schema.migrations import migrate_all
+from litestar import Litestar
+
 from gatehouse_testing.issuer import TestIssuer
 from gatehouse_testing.servers import nats_server, postgres_server
 
@@ -139,7 +138,26 @@ def make_settings(
 
 
 @contextlib.asynccontextmanager
-async def running(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    """Runs `app` with its lifespan (database, NATS, relay, consumers) and yields an HTTP client."""
-    async with AsyncTestClient(app=app, base_url="http://127.0.0.1") as client:
-        yield client
+async def running(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """Runs `app` with its lifespan (database, NATS, relay, consumers) in the current event loop and
+    yields an HTTP client calling it in-process. (litestar's AsyncTestClient runs the lifespan in a
+    thread of its own, which would put the relay and consumers on another loop than the requests.)"""
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def hold_lifespan() -> None:  # enter and exit in one task, as anyio's cancel scopes require
+        async with app.lifespan():
+            started.set()
+            await stop.wait()
+
+    task = asyncio.create_task(hold_lifespan())
+    waiter = asyncio.create_task(started.wait())
+    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        waiter.cancel()
+        task.result()  # startup failed: raise its error
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=cast(Any, app)), base_url="http://127.0.0.1") as client:
+            yield client
+    finally:
+        stop.set()
+        await task

@@ -1,7 +1,8 @@
 import sys
 
-from gatehouse_experience.config import ExperienceSettings
 from gatehouse_platform.cli import service_main
+
+from gatehouse_experience.config import ExperienceSettings
 
 
 def main() -> int:

@@ -1,7 +1,8 @@
 import sys
 
-from gatehouse_gateway.config import GatewaySettings
 from gatehouse_platform.cli import service_main
+
+from gatehouse_gateway.config import GatewaySettings
 
 
 def main() -> int:

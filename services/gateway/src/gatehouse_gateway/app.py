@@ -5,6 +5,12 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+from gatehouse_platform.config import load_settings
+from gatehouse_platform.logging import configure_logging
+from gatehouse_platform.observability import ObservabilityMiddleware
+from gatehouse_platform.openapi import merge_documents
+from gatehouse_platform.service import EXCEPTION_HANDLERS, health
+from gatehouse_platform.tracing import configure_tracing
 from litestar import Litestar, Response, get
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
@@ -15,19 +21,19 @@ from gatehouse_gateway.config import GatewaySettings
 from gatehouse_gateway.openapi_source import OpenApiSource
 from gatehouse_gateway.proxy import Proxy
 from gatehouse_gateway.routes import GATEWAY_ROUTES, SERVICES, RouteTable
-from gatehouse_platform.config import load_settings
-from gatehouse_platform.logging import configure_logging
-from gatehouse_platform.observability import ObservabilityMiddleware
-from gatehouse_platform.openapi import merge_documents
-from gatehouse_platform.service import EXCEPTION_HANDLERS, health
-from gatehouse_platform.tracing import configure_tracing
 
 
 def upstreams_of(settings: GatewaySettings) -> dict[str, str]:
     return {name: getattr(settings, f"{name}_url") for name in SERVICES}
 
 
-@get("/api/status", operation_id="GetStatus", tags=["Status"], status_code=HTTP_204_NO_CONTENT, summary="Health check")
+@get(
+    "/api/status",
+    operation_id="GetStatus",
+    tags=["Status"],
+    status_code=HTTP_204_NO_CONTENT,
+    summary="Health check",
+)
 async def status() -> None:
     return None
 

@@ -5,7 +5,6 @@ import time
 from typing import Any
 
 import aiohttp
-
 from gatehouse_platform.logging import get_logger
 
 log = get_logger("gatehouse.gateway.openapi")

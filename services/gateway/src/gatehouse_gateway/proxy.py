@@ -92,7 +92,7 @@ class Proxy:
             message = await receive()
             if message["type"] == "http.disconnect":
                 return
-            chunk = message.get("body", b"")
+            chunk: bytes = message.get("body", b"")  # type: ignore[assignment]
             received += len(chunk)
             if received > self.max_body_bytes:
                 raise BodyTooLarge
@@ -102,7 +102,7 @@ class Proxy:
                 return
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, service: str) -> None:
-        request_headers: list[tuple[bytes, bytes]] = scope["headers"]
+        request_headers = list(scope["headers"])
         headers: dict[str, str] = {}
         request_id = ""
         content_length: int | None = None
@@ -116,7 +116,9 @@ class Proxy:
                 chunked = "chunked" in value.lower()
             elif key == "x-request-id":
                 request_id = value
-            if key not in HOP_BY_HOP:
+            if key in headers:  # a repeated header: joined as RFC 9110 §5.3 allows (cookies with "; ")
+                headers[key] += ("; " if key == "cookie" else ", ") + value
+            elif key not in HOP_BY_HOP:
                 headers[key] = value
         request_id = request_id or uuid.uuid4().hex
         if content_length is not None and content_length > self.max_body_bytes:
@@ -145,7 +147,8 @@ class Proxy:
             try:
                 try:
                     async with self.session.request(
-                        scope["method"], url, headers=headers, data=data, allow_redirects=False, compress=None
+                        scope["method"],  # type: ignore[typeddict-item]
+                        url, headers=headers, data=data, allow_redirects=False, compress=None
                     ) as resp:
                         response_headers = [
                             (k, v)
@@ -159,17 +162,23 @@ class Proxy:
                         async for chunk in resp.content.iter_chunked(65536):
                             await send({"type": "http.response.body", "body": chunk, "more_body": True})
                         await send({"type": "http.response.body", "body": b"", "more_body": False})
-                except Exception:
+                except Exception as exc:
                     if started:  # the client has a status line already: end the body short
                         await send({"type": "http.response.body", "body": b"", "more_body": False})
                         return
+                    if isinstance(exc.__cause__, BodyTooLarge):  # aiohttp wraps what the body iterator raised
+                        raise BodyTooLarge from exc
                     raise
             except BodyTooLarge:
                 await send_error(send, 413, "request.payload_too_large",
                                  f"The request body is larger than {self.max_body_bytes} bytes.", request_id)
-            except (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError, ConnectionError):
+            except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError, aiohttp.ServerDisconnectedError,
+                    ConnectionError):
                 await send_error(send, 503, "request.service_unavailable",
                                  f"The {service} service is unavailable.", request_id)
             except (TimeoutError, asyncio.TimeoutError, aiohttp.ServerTimeoutError):
                 await send_error(send, 504, "request.upstream_timeout",
                                  f"The {service} service did not answer in time.", request_id)
+            except aiohttp.ClientConnectionError:  # e.g. the connection reset by the service
+                await send_error(send, 503, "request.service_unavailable",
+                                 f"The {service} service is unavailable.", request_id)

@@ -1,7 +1,8 @@
 import sys
 
-from gatehouse_hooks_audit.config import HooksAuditSettings
 from gatehouse_platform.cli import service_main
+
+from gatehouse_hooks_audit.config import HooksAuditSettings
 
 
 def main() -> int:

@@ -1,15 +1,15 @@
 """Wires the hooks_audit service: the audit-log consumer and the logs routes."""
 
+from gatehouse_platform.config import load_settings
+from gatehouse_platform.consumer import EventConsumer
+from gatehouse_platform.guards import management_api_guard
+from gatehouse_platform.service import ServiceContext, create_service_app
 from litestar import Litestar, Router
 
 from gatehouse_hooks_audit.api import logs
 from gatehouse_hooks_audit.config import HooksAuditSettings
 from gatehouse_hooks_audit.events.audit_log import AuditLogRecorder
 from gatehouse_hooks_audit.persistence.logs import LogStore
-from gatehouse_platform.config import load_settings
-from gatehouse_platform.consumer import EventConsumer
-from gatehouse_platform.guards import management_api_guard
-from gatehouse_platform.service import ServiceContext, create_service_app
 
 AUDIT_CONSUMER = "hooks_audit-audit-log"
 

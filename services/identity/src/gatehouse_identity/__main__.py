@@ -1,7 +1,8 @@
 import sys
 
-from gatehouse_identity.config import IdentitySettings
 from gatehouse_platform.cli import service_main
+
+from gatehouse_identity.config import IdentitySettings
 
 
 def main() -> int:

@@ -3,6 +3,9 @@
 from typing import Any
 
 import msgspec
+from gatehouse_platform.config import load_settings
+from gatehouse_platform.service import ServiceContext, component, create_service_app
+from gatehouse_schema.events import CloudEvent
 from litestar import Litestar
 
 from gatehouse_identity.api import oidc
@@ -12,9 +15,6 @@ from gatehouse_identity.oidc.clients import ClientCache
 from gatehouse_identity.oidc.grants.client_credentials import ClientCredentialsGrant
 from gatehouse_identity.oidc.issuer import AccessTokenIssuer
 from gatehouse_identity.oidc.token_endpoint import TokenEndpoint
-from gatehouse_platform.config import load_settings
-from gatehouse_platform.service import ServiceContext, component, create_service_app
-from gatehouse_schema.events import CloudEvent
 
 
 async def setup(ctx: ServiceContext) -> None:

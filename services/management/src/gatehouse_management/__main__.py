@@ -3,14 +3,15 @@ import asyncio
 import sys
 from pathlib import Path
 
-from gatehouse_management.config import ManagementSettings
-from gatehouse_management.persistence.applications import ApplicationStore
-from gatehouse_management.seed import bootstrap_app, seed_tenant
-from gatehouse_management.services.applications import ApplicationService
 from gatehouse_platform.cli import service_main
 from gatehouse_platform.config import Settings
 from gatehouse_platform.db import create_engine
 from gatehouse_platform.outbox import Outbox
+
+from gatehouse_management.config import ManagementSettings
+from gatehouse_management.persistence.applications import ApplicationStore
+from gatehouse_management.seed import bootstrap_app, seed_tenant
+from gatehouse_management.services.applications import ApplicationService
 
 
 async def _seed(settings: ManagementSettings, bootstrap: bool) -> None:

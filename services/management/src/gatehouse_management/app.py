@@ -1,14 +1,14 @@
 """Wires the management service."""
 
+from gatehouse_platform.config import load_settings
+from gatehouse_platform.guards import management_api_guard
+from gatehouse_platform.service import ServiceContext, component, create_service_app
 from litestar import Litestar, Router
 
 from gatehouse_management.api import applications
 from gatehouse_management.config import ManagementSettings
 from gatehouse_management.persistence.applications import ApplicationStore
 from gatehouse_management.services.applications import ApplicationService
-from gatehouse_platform.config import load_settings
-from gatehouse_platform.guards import management_api_guard
-from gatehouse_platform.service import ServiceContext, component, create_service_app
 
 
 async def setup(ctx: ServiceContext) -> None:

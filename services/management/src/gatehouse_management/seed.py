@@ -1,6 +1,7 @@
 """Seeding a tenant: the Management API resource, its `all` scope and the management-access role,
 plus (bootstrap) a machine-to-machine app holding that role. Running it again changes nothing."""
 
+import asyncio
 import json
 import os
 from pathlib import Path
@@ -8,14 +9,21 @@ from typing import Any
 
 import msgspec
 import sqlalchemy as sa
+from gatehouse_schema.contexts import MANAGEMENT_API_SCOPE, management_resource_indicator
+from gatehouse_schema.events import SYSTEM_ACTOR
+from gatehouse_schema.tables.management import (
+    applications,
+    applications_roles,
+    resources,
+    roles,
+    roles_scopes,
+    scopes,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gatehouse_management.api.application_bodies import CreateApplication
 from gatehouse_management.services.applications import ApplicationService
-from gatehouse_schema.contexts import MANAGEMENT_API_SCOPE, management_resource_indicator
-from gatehouse_schema.events import SYSTEM_ACTOR
-from gatehouse_schema.tables.management import applications, applications_roles, resources, roles, roles_scopes, scopes
 
 MANAGEMENT_RESOURCE_ID = "management-api"
 MANAGEMENT_SCOPE_ID = "management-api-all"
@@ -66,7 +74,10 @@ async def seed_tenant(engine: AsyncEngine, tenant_id: str) -> None:
                     "is_default": False,
                 },
             ),
-            (roles_scopes, {"tenant_id": tenant_id, "role_id": MANAGEMENT_ROLE_ID, "scope_id": MANAGEMENT_SCOPE_ID}),
+            (
+                roles_scopes,
+                {"tenant_id": tenant_id, "role_id": MANAGEMENT_ROLE_ID, "scope_id": MANAGEMENT_SCOPE_ID},
+            ),
         ]
         for table, values in rows:
             await conn.execute(insert(table).values(**values).on_conflict_do_nothing())
@@ -84,13 +95,18 @@ async def bootstrap_app(
     engine: AsyncEngine, service: ApplicationService, tenant_id: str, endpoint: str, path: Path
 ) -> Bootstrap:
     """The bootstrap M2M app: reuse the one in `path` if it still exists, else create one."""
-    if path.exists():
-        existing = msgspec.json.decode(path.read_bytes(), type=Bootstrap)
+    raw = await asyncio.to_thread(lambda: path.read_bytes() if path.exists() else None)
+    if raw is not None:
+        existing = msgspec.json.decode(raw, type=Bootstrap)
         if existing.tenant_id == tenant_id and await _app_exists(engine, tenant_id, existing.client_id):
             return existing
     app = await service.create(
-        tenant_id, CreateApplication(name="Gatehouse bootstrap", type="MachineToMachine",
-                                     description="Created by `seed --bootstrap` to call the Management API."),
+        tenant_id,
+        CreateApplication(
+            name="Gatehouse bootstrap",
+            type="MachineToMachine",
+            description="Created by `seed --bootstrap` to call the Management API.",
+        ),
         SYSTEM_ACTOR,
     )
     async with engine.begin() as conn:

@@ -1,7 +1,8 @@
 import sys
 
-from gatehouse_organizations.config import OrganizationsSettings
 from gatehouse_platform.cli import service_main
+
+from gatehouse_organizations.config import OrganizationsSettings
 
 
 def main() -> int:

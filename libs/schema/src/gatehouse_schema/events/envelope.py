@@ -5,6 +5,7 @@ exists) and `context` (the owning bounded context, which is also the NATS subjec
 Readers ignore unknown fields, so a version may only add optional fields.
 """
 
+import builtins
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
@@ -53,7 +54,7 @@ class CloudEvent(msgspec.Struct, kw_only=True):
     traceparent: str | None = None
     actor: Actor | None = None
 
-    def decode_data(self, type_: type[Any]) -> Any:
+    def decode_data(self, type_: "builtins.type[Any]") -> Any:
         return msgspec.json.decode(self.data, type=type_)
 
 

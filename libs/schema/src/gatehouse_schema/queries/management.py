@@ -68,9 +68,7 @@ async def get_client(conn: AsyncConnection, tenant_id: str, client_id: str) -> C
     )
 
 
-async def get_resource_by_indicator(
-    conn: AsyncConnection, tenant_id: str, indicator: str
-) -> ResourceRecord | None:
+async def get_resource_by_indicator(conn: AsyncConnection, tenant_id: str, indicator: str) -> ResourceRecord | None:
     row = (
         await conn.execute(
             sa.select(t.resources.c.id, t.resources.c.indicator, t.resources.c.access_token_ttl).where(
@@ -78,7 +76,11 @@ async def get_resource_by_indicator(
             )
         )
     ).one_or_none()
-    return None if row is None else ResourceRecord(id=row.id, indicator=row.indicator, access_token_ttl=row.access_token_ttl)
+    return (
+        None
+        if row is None
+        else ResourceRecord(id=row.id, indicator=row.indicator, access_token_ttl=row.access_token_ttl)
+    )
 
 
 async def application_resource_scopes(
@@ -97,7 +99,10 @@ async def application_resource_scopes(
                 ),
             ).join(
                 t.scopes,
-                sa.and_(t.scopes.c.tenant_id == t.roles_scopes.c.tenant_id, t.scopes.c.id == t.roles_scopes.c.scope_id),
+                sa.and_(
+                    t.scopes.c.tenant_id == t.roles_scopes.c.tenant_id,
+                    t.scopes.c.id == t.roles_scopes.c.scope_id,
+                ),
             )
         )
         .where(

@@ -3,15 +3,15 @@
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+from gatehouse_platform.errors import BadRequest, NotFound
+from gatehouse_platform.pagination import TOTAL_NUMBER_HEADER, parse_page
+from gatehouse_platform.service import ServiceContext
+from gatehouse_platform.tenancy import tenant_of
 from litestar import Request, Response, get
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gatehouse_hooks_audit.persistence.logs import Log, LogFilter, LogStore
-from gatehouse_platform.errors import BadRequest, NotFound
-from gatehouse_platform.pagination import TOTAL_NUMBER_HEADER, parse_page
-from gatehouse_platform.service import ServiceContext
-from gatehouse_platform.tenancy import tenant_of
 
 TAGS = ["Audit logs"]
 _store = LogStore()
@@ -23,7 +23,9 @@ def _time(value: str | None, name: str) -> datetime | None:
     try:
         return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
     except (ValueError, OverflowError):
-        raise BadRequest("guard.invalid_input", f"The request query is invalid: `{name}` must be a timestamp in ms.") from None
+        raise BadRequest(
+            "guard.invalid_input", f"The request query is invalid: `{name}` must be a timestamp in ms."
+        ) from None
 
 
 @get("/api/logs", operation_id="ListLogs", tags=TAGS, summary="Get logs")

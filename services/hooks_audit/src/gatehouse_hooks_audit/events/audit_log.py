@@ -8,16 +8,22 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
+from gatehouse_schema.events import CloudEvent
+from gatehouse_schema.ids import generate_id
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse_hooks_audit.persistence.logs import LogStore
-from gatehouse_schema.events import CloudEvent
-from gatehouse_schema.ids import generate_id
 
 
 def log_payload(event: CloudEvent) -> dict[str, Any]:
-    """Logto's log payload (`key`, `result`, `ip`, `userAgent`, `applicationId`, `userId`) plus the event id, source, subject and its data as `params`."""
-    payload: dict[str, Any] = {"key": event.type, "result": "Success", "eventId": event.id, "source": event.source}
+    """Logto's log payload (`key`, `result`, `ip`, `userAgent`, `applicationId`, `userId`), plus the
+    event's id, source and subject, and its data as `params`."""
+    payload: dict[str, Any] = {
+        "key": event.type,
+        "result": "Success",
+        "eventId": event.id,
+        "source": event.source,
+    }
     if event.subject:
         payload["subject"] = event.subject
     actor = event.actor

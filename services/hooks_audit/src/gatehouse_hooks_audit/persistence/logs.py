@@ -6,10 +6,9 @@ from typing import Any
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from gatehouse_platform.pagination import Page
 from gatehouse_schema.tables.audit import logs
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 class Log(msgspec.Struct, rename="camel"):
@@ -41,7 +40,9 @@ class LogStore:
         row = (await conn.execute(sa.select(logs).where(logs.c.tenant_id == tenant_id, logs.c.id == log_id))).first()
         return None if row is None else _to_log(row)
 
-    async def search(self, conn: AsyncConnection, tenant_id: str, where: LogFilter, page: Page) -> tuple[int, list[Log]]:
+    async def search(
+        self, conn: AsyncConnection, tenant_id: str, where: LogFilter, page: Page
+    ) -> tuple[int, list[Log]]:
         conditions: list[Any] = [logs.c.tenant_id == tenant_id]
         if where.log_key:
             conditions.append(logs.c.key == where.log_key)

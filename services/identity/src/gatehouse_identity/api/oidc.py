@@ -2,8 +2,9 @@
 
 from typing import Any
 
+from gatehouse_platform.oauth_errors import OAuthError
+from gatehouse_platform.service import ServiceContext
 from litestar import Request, Response, get, post
-from litestar.di import Provide
 from litestar.enums import MediaType
 from litestar.status_codes import HTTP_200_OK
 
@@ -11,8 +12,6 @@ from gatehouse_identity.keys.keyring import Keyring
 from gatehouse_identity.oidc.discovery import discovery_document
 from gatehouse_identity.oidc.token_endpoint import TokenEndpoint
 from gatehouse_identity.oidc.token_response import TokenResponse
-from gatehouse_platform.oauth_errors import OAuthError
-from gatehouse_platform.service import ServiceContext, component
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 PUBLIC_CACHE = {"Cache-Control": "public, max-age=300"}

@@ -12,10 +12,9 @@ from typing import Any
 
 import msgspec
 import sqlalchemy as sa
+from gatehouse_schema.tables.identity import signing_keys
 from joserfc.jwk import ECKey, RSAKey
 from sqlalchemy.ext.asyncio import AsyncEngine
-
-from gatehouse_schema.tables.identity import signing_keys
 
 ALGORITHM_BY_CURVE = {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512"}
 

@@ -31,15 +31,16 @@ def read_credentials(authorization: str | None, form: Mapping[str, str]) -> Clie
             raise invalid_request("invalid authorization header value format") from None
         if not sep:
             raise invalid_request("invalid authorization header value format")
-        client_id, secret = unquote_plus(raw_id), unquote_plus(raw_secret)
+        client_id: str = unquote_plus(raw_id)
+        secret: str | None = unquote_plus(raw_secret)
         if form.get("client_id") not in (None, client_id):
             raise invalid_request("mismatch in body and authorization client ids")
         return ClientCredentials(client_id, secret, "client_secret_basic")
-    client_id = form.get("client_id")
-    if not client_id:
+    posted_id = form.get("client_id")
+    if not posted_id:
         raise invalid_request("no client authentication mechanism provided")
-    secret = form.get("client_secret")
-    return ClientCredentials(client_id, secret, "client_secret_post" if secret is not None else "none")
+    posted_secret = form.get("client_secret")
+    return ClientCredentials(posted_id, posted_secret, "client_secret_post" if posted_secret is not None else "none")
 
 
 def verify_secret(client: ClientRecord, secret: str | None, now: datetime | None = None) -> None:

@@ -6,9 +6,8 @@ back, so a missed invalidation cannot keep a removed secret valid for long.
 
 import time
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from gatehouse_schema.queries.management import ClientRecord, get_client
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 class ClientCache:

@@ -3,10 +3,10 @@
 import time
 from dataclasses import dataclass
 
+from gatehouse_schema.ids import generate_id
 from joserfc import jwt
 
 from gatehouse_identity.keys.keyring import Keyring
-from gatehouse_schema.ids import generate_id
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,14 @@ class AccessTokenIssuer:
         self.issuer = issuer
 
     def issue(
-        self, *, subject: str, client_id: str, audience: str, scopes: list[str], ttl: int, extra: dict[str, object] | None = None
+        self,
+        *,
+        subject: str,
+        client_id: str,
+        audience: str,
+        scopes: list[str],
+        ttl: int,
+        extra: dict[str, object] | None = None,
     ) -> IssuedToken:
         key = self.keyring.signing_key
         now = int(time.time())

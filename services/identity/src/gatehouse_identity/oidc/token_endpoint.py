@@ -7,11 +7,12 @@ from collections.abc import Mapping
 from typing import Protocol
 from urllib.parse import parse_qsl
 
+from gatehouse_platform.oauth_errors import OAuthError, invalid_client, invalid_request
+from gatehouse_schema.queries.management import ClientRecord
+
 from gatehouse_identity.oidc.client_auth import read_credentials, verify_secret
 from gatehouse_identity.oidc.clients import ClientCache
 from gatehouse_identity.oidc.token_response import TokenResponse
-from gatehouse_platform.oauth_errors import OAuthError, invalid_client, invalid_request
-from gatehouse_schema.queries.management import ClientRecord
 
 
 class Grant(Protocol):

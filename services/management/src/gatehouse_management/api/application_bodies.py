@@ -3,9 +3,8 @@
 from typing import Annotated, Any
 
 import msgspec
-from msgspec import UNSET, Meta, UnsetType
-
 from gatehouse_schema.api.applications import ApplicationType, CustomClientMetadata, OidcClientMetadata
+from msgspec import UNSET, Meta, UnsetType
 
 Name = Annotated[str, Meta(min_length=1, max_length=256)]
 
@@ -23,7 +22,7 @@ class CreateApplication(msgspec.Struct, kw_only=True, rename="camel", forbid_unk
 
 class UpdateApplication(msgspec.Struct, kw_only=True, rename="camel", forbid_unknown_fields=True):
     name: Name | UnsetType = UNSET
-    description: str | None | UnsetType = UNSET
+    description: str | UnsetType | None = UNSET
     oidc_client_metadata: OidcClientMetadata | UnsetType = UNSET
     custom_client_metadata: CustomClientMetadata | UnsetType = UNSET
     custom_data: dict[str, Any] | UnsetType = UNSET

@@ -2,6 +2,11 @@
 
 from typing import Annotated, Any
 
+from gatehouse_platform.actors import actor_of
+from gatehouse_platform.errors import BadRequest
+from gatehouse_platform.pagination import TOTAL_NUMBER_HEADER, parse_page
+from gatehouse_platform.tenancy import tenant_of
+from gatehouse_schema.api.applications import Application
 from litestar import Request, Response, delete, get, patch, post
 from litestar.params import Body, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
@@ -9,11 +14,6 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from gatehouse_management.api.application_bodies import CreateApplication, UpdateApplication
 from gatehouse_management.persistence.applications import ApplicationFilter, SecretRow
 from gatehouse_management.services.applications import ApplicationService
-from gatehouse_platform.actors import actor_of
-from gatehouse_platform.errors import BadRequest
-from gatehouse_platform.pagination import TOTAL_NUMBER_HEADER, parse_page
-from gatehouse_platform.tenancy import tenant_of
-from gatehouse_schema.api.applications import Application
 
 TAGS = ["Applications"]
 APP_TYPES = {"Native", "SPA", "Traditional", "MachineToMachine", "Protected", "SAML"}
@@ -42,7 +42,9 @@ async def list_applications(
             raise BadRequest("guard.invalid_input", f"The request query is invalid: unknown type `{t}`.")
     paging = parse_page(page, page_size, optional=True)
     where = ApplicationFilter(
-        types=types or (), is_third_party=_bool_param(is_third_party, "isThirdParty"), exclude_role_id=exclude_role_id
+        types=types or (),
+        is_third_party=_bool_param(is_third_party, "isThirdParty"),
+        exclude_role_id=exclude_role_id,
     )
     total, items = await applications.search(tenant_of(request), where, paging)
     headers = {TOTAL_NUMBER_HEADER: str(total)} if paging is not None else {}
@@ -57,7 +59,9 @@ async def list_applications(
     summary="Create an application",
 )
 async def create_application(
-    request: Request[Any, Any, Any], applications: ApplicationService, data: Annotated[CreateApplication, Body()]
+    request: Request[Any, Any, Any],
+    applications: ApplicationService,
+    data: Annotated[CreateApplication, Body()],
 ) -> Application:
     return await applications.create(tenant_of(request), data, actor_of(request))
 

@@ -7,11 +7,10 @@ from typing import Any
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from gatehouse_platform.pagination import Page
 from gatehouse_schema.api.applications import Application, CustomClientMetadata, OidcClientMetadata
 from gatehouse_schema.tables.management import application_secrets, applications, applications_roles
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 def _ms(value: datetime | None) -> int | None:
@@ -61,7 +60,9 @@ class ApplicationStore:
         row = (await conn.execute(sa.insert(applications).values(**values).returning(*_COLUMNS))).one()
         return row_to_application(row)
 
-    async def get(self, conn: AsyncConnection, tenant_id: str, app_id: str, *, lock: bool = False) -> Application | None:
+    async def get(
+        self, conn: AsyncConnection, tenant_id: str, app_id: str, *, lock: bool = False
+    ) -> Application | None:
         query = sa.select(*_COLUMNS).where(applications.c.tenant_id == tenant_id, applications.c.id == app_id)
         if lock:
             query = query.with_for_update()
@@ -88,7 +89,9 @@ class ApplicationStore:
         if page is None:
             rows = (await conn.execute(query)).all()
             return len(rows), [row_to_application(r) for r in rows]
-        total = (await conn.execute(sa.select(sa.func.count()).select_from(applications).where(*conditions))).scalar_one()
+        total = (
+            await conn.execute(sa.select(sa.func.count()).select_from(applications).where(*conditions))
+        ).scalar_one()
         rows = (await conn.execute(query.limit(page.limit).offset(page.offset))).all()
         return total, [row_to_application(r) for r in rows]
 
@@ -109,7 +112,13 @@ class ApplicationStore:
         )
 
     async def insert_secret(
-        self, conn: AsyncConnection, tenant_id: str, app_id: str, name: str, value: str, expires_at: datetime | None
+        self,
+        conn: AsyncConnection,
+        tenant_id: str,
+        app_id: str,
+        name: str,
+        value: str,
+        expires_at: datetime | None,
     ) -> None:
         await conn.execute(
             sa.insert(application_secrets).values(

@@ -4,6 +4,17 @@ from collections.abc import Callable
 from typing import Any
 
 import msgspec
+from gatehouse_platform.errors import NotFound
+from gatehouse_platform.outbox import Outbox
+from gatehouse_platform.pagination import Page
+from gatehouse_schema.api.applications import Application, OidcClientMetadata
+from gatehouse_schema.events import (
+    Actor,
+    ApplicationCreated,
+    ApplicationDataUpdated,
+    ApplicationDeleted,
+)
+from gatehouse_schema.ids import generate_id, generate_secret
 from msgspec import UNSET
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -20,17 +31,6 @@ from gatehouse_management.persistence.applications import (
     ApplicationStore,
     SecretRow,
 )
-from gatehouse_platform.errors import NotFound
-from gatehouse_platform.outbox import Outbox
-from gatehouse_platform.pagination import Page
-from gatehouse_schema.api.applications import Application, OidcClientMetadata
-from gatehouse_schema.events import (
-    Actor,
-    ApplicationCreated,
-    ApplicationDataUpdated,
-    ApplicationDeleted,
-)
-from gatehouse_schema.ids import generate_id, generate_secret
 
 
 def _json(struct: Any) -> dict[str, Any]:
@@ -53,7 +53,9 @@ class ApplicationService:
         self.new_id = new_id
         self.new_secret = new_secret
 
-    async def _get_or_404(self, conn: AsyncConnection, tenant_id: str, app_id: str, *, lock: bool = False) -> Application:
+    async def _get_or_404(
+        self, conn: AsyncConnection, tenant_id: str, app_id: str, *, lock: bool = False
+    ) -> Application:
         app = await self.store.get(conn, tenant_id, app_id, lock=lock)
         if app is None:
             raise NotFound("entity.not_exists_with_id", name="application", id=app_id)
@@ -90,7 +92,9 @@ class ApplicationService:
         async with self.engine.connect() as conn:
             return await self._get_or_404(conn, tenant_id, app_id)
 
-    async def search(self, tenant_id: str, where: ApplicationFilter, page: Page | None) -> tuple[int, list[Application]]:
+    async def search(
+        self, tenant_id: str, where: ApplicationFilter, page: Page | None
+    ) -> tuple[int, list[Application]]:
         async with self.engine.connect() as conn:
             return await self.store.search(conn, tenant_id, where, page)
 

@@ -6,16 +6,16 @@ the requested ones when each is granted (otherwise `invalid_scope`).
 
 from collections.abc import Mapping
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from gatehouse_identity.oidc.issuer import AccessTokenIssuer
-from gatehouse_identity.oidc.token_response import TokenResponse
 from gatehouse_platform.oauth_errors import OAuthError
 from gatehouse_schema.queries.management import (
     ClientRecord,
     application_resource_scopes,
     get_resource_by_indicator,
 )
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gatehouse_identity.oidc.issuer import AccessTokenIssuer
+from gatehouse_identity.oidc.token_response import TokenResponse
 
 
 class ClientCredentialsGrant:
@@ -52,4 +52,6 @@ class ClientCredentialsGrant:
             scopes=scopes,
             ttl=resource.access_token_ttl,
         )
-        return TokenResponse(access_token=token.token, expires_in=token.expires_in, scope=token.scope)
+        return TokenResponse(
+            access_token=token.token, expires_in=token.expires_in, token_type="Bearer", scope=token.scope
+        )

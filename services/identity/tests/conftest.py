@@ -1,0 +1,91 @@
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest_asyncio
+import sqlalchemy as sa
+from gatehouse_identity.app import create_app
+from gatehouse_identity.config import IdentitySettings
+from gatehouse_platform.db import create_engine
+from gatehouse_schema.ids import generate_id, generate_secret
+from gatehouse_schema.tables import management as m
+from gatehouse_testing.plugin import running
+from httpx import AsyncClient
+from sqlalchemy.dialects.postgresql import insert
+
+RESOURCE = "https://api.example.com"
+
+
+@dataclass(frozen=True)
+class Client:
+    id: str
+    secret: str
+
+
+@pytest_asyncio.fixture(scope="session")
+async def client(make_settings: Callable[..., Any]) -> AsyncIterator[AsyncClient]:
+    async with running(create_app(make_settings(IdentitySettings))) as c:
+        yield c
+
+
+@pytest_asyncio.fixture(scope="session")
+async def seed(database_url: str) -> AsyncIterator[Callable[..., Any]]:
+    """Writes management-owned rows the token endpoint reads (as management would have)."""
+    engine = create_engine(database_url, pool_size=2)
+
+    async def make_client(app_type: str = "MachineToMachine", scopes: tuple[str, ...] = ("read", "write")) -> Client:
+        app_id, secret = generate_id(), generate_secret()
+        async with engine.begin() as conn:
+            await conn.execute(
+                insert(m.resources)
+                .values(
+                    tenant_id="default",
+                    id="api-example",
+                    name="Example",
+                    indicator=RESOURCE,
+                    is_default=False,
+                    access_token_ttl=600,
+                )
+                .on_conflict_do_nothing()
+            )
+            await conn.execute(
+                sa.insert(m.applications).values(
+                    tenant_id="default",
+                    id=app_id,
+                    name="app",
+                    secret=secret,
+                    type=app_type,
+                    oidc_client_metadata={"redirectUris": [], "postLogoutRedirectUris": []},
+                    custom_client_metadata={},
+                    custom_data={},
+                    is_third_party=False,
+                    app_level_access_control_enabled=False,
+                )
+            )
+            role_id = generate_id()
+            await conn.execute(
+                sa.insert(m.roles).values(
+                    tenant_id="default",
+                    id=role_id,
+                    name=f"role-{role_id}",
+                    description="r",
+                    type="MachineToMachine",
+                    is_default=False,
+                )
+            )
+            for name in scopes:
+                await conn.execute(
+                    insert(m.scopes)
+                    .values(tenant_id="default", id=f"scope-{name}", resource_id="api-example", name=name)
+                    .on_conflict_do_nothing()
+                )
+                await conn.execute(
+                    sa.insert(m.roles_scopes).values(tenant_id="default", role_id=role_id, scope_id=f"scope-{name}")
+                )
+            await conn.execute(
+                sa.insert(m.applications_roles).values(tenant_id="default", application_id=app_id, role_id=role_id)
+            )
+        return Client(app_id, secret)
+
+    yield make_client
+    await engine.dispose()
