@@ -113,8 +113,8 @@ async def test_delete_then_get_is_404(client: AsyncClient, auth: dict[str, str])
             400,
             "guard.invalid_input",
         ),
-        ({"name": "x", "type": "Protected"}, 400, "application.protected_app_not_supported"),
-        ({"name": "x", "type": "SAML"}, 400, "application.use_saml_app_api"),
+        ({"name": "x", "type": "Protected"}, 400, "application.protected_app_not_configured"),
+        ({"name": "x", "type": "SAML"}, 400, "application.saml.use_saml_app_api"),
         (
             {"name": "x", "type": "MachineToMachine", "isThirdParty": True},
             400,

@@ -21,8 +21,31 @@ MESSAGES: dict[str, str] = {
     "entity.not_exists": "The {name} does not exist.",
     "entity.unique_integrity_violation": "The entity already exists. Please check the input and try again.",
     "entity.create_failed": "Failed to create {name}.",
-    "application.protected_app_not_supported": "Protected apps are not supported by this deployment.",
-    "application.saml_app_not_supported": "SAML applications are created through the SAML applications API.",
+    "entity.not_found": "The resource does not exist.",
+    "entity.relation_foreign_key_not_found": (
+        "Cannot find one or more foreign keys. Please check the input and ensure that all referenced entities exist."
+    ),
+    "application.invalid_type": "Only machine to machine applications can have associated roles.",
+    "application.role_exists": "The role id {roleId} is already been added to this application.",
+    "application.invalid_role_type": "Can not assign user type role to machine to machine application.",
+    "application.invalid_third_party_application_type": (
+        "Only traditional web applications can be marked as a third-party app."
+    ),
+    "application.protected_app_not_configured": (
+        "Protected app provider is not configured. This feature is not available for open source version."
+    ),
+    "application.no_legacy_secret_found": "The application does not have a legacy secret.",
+    "application.secret_name_exists": "Secret name already exists.",
+    "application.saml.use_saml_app_api": "Use `[METHOD] /saml-applications(/.*)?` API to operate SAML app.",
+    "resource.resource_identifier_in_use": "The API identifier {indicator} is already in use",
+    "resource.cannot_delete_management_api": "Cannot delete Logto management API.",
+    "scope.name_exists": "The scope name {name} is already in use",
+    "scope.name_with_space": "The name of the scope cannot contain any spaces.",
+    "role.name_in_use": "This role name {name} is already in use",
+    "role.scope_exists": "The scope id {scopeId} has already been added to this role",
+    "role.user_exists": "The user id {userId} is already been added to this role",
+    "role.application_exists": "The application id {applicationId} is already been added to this role",
+    "role.management_api_scopes_not_assignable_to_user_role": "Cannot assign management API scopes to a user role.",
     "request.route_not_found": "No route matches {method} {path}.",
     "request.method_not_allowed": "Method {method} is not allowed for {path}.",
     "request.payload_too_large": "The request body is larger than {limit} bytes.",

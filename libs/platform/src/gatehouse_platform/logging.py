@@ -1,9 +1,9 @@
 """structlog configured for one JSON line per event, carrying request and trace ids."""
 
 import logging
+import sys
 from collections.abc import MutableMapping
 from typing import Any
-import sys
 
 import structlog
 from opentelemetry import trace

@@ -10,22 +10,22 @@ OAUTH_ERRORS: dict[str, tuple[int, str]] = {
     "invalid_client": (401, "Client authentication failed."),
     "invalid_grant": (400, "Grant request is invalid."),
     "unauthorized_client": (400, "The client is not authorized to use this grant type."),
-    "unsupported_grant_type": (400, "Unsupported grant type requested."),
-    "invalid_scope": (400, "Invalid scope requested."),
+    "unsupported_grant_type": (400, "Unsupported `grant_type` requested."),
+    "invalid_scope": (400, "Invalid scope: {error_description}."),
     "invalid_target": (400, "Invalid resource indicator."),
     "invalid_token": (401, "Invalid token provided."),
     "unsupported_token_type": (400, "Unsupported token type."),
     "access_denied": (400, "Access denied."),
-    "server_error": (500, "Internal server error."),
+    "server_error": (500, "An unknown OIDC error occurred. Please try again later."),
 }
 
 
 class OAuthError(GatehouseError):
     def __init__(self, error: str, description: str | None = None) -> None:
-        status, message = OAUTH_ERRORS[error]
-        super().__init__(f"oidc.{error}", message, status=status)
+        status, template = OAUTH_ERRORS[error]
         self.error = error
-        self.error_description = description or message
+        self.error_description = description or template.replace("{error_description}", error)
+        super().__init__(f"oidc.{error}", template.format(error_description=self.error_description), status=status)
 
     def body(self) -> dict[str, Any]:
         return {

@@ -25,7 +25,7 @@ T = TypeVar("T")
 
 class RpcReply(msgspec.Struct, omit_defaults=True):
     status: int = 200
-    data: msgspec.Raw | None = None
+    data: msgspec.Raw = msgspec.Raw(b"null")  # not `Raw | None`: msgspec then decodes only `null` here
     error: dict[str, Any] | None = None
 
 

@@ -16,11 +16,12 @@ from litestar.types import ControllerRouterHandler
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gatehouse_platform.config import Settings
 from gatehouse_platform.db import create_engine
-from gatehouse_platform.errors import GatehouseError
+from gatehouse_platform.errors import GatehouseError, render_message
 from gatehouse_platform.logging import configure_logging, get_logger
 from gatehouse_platform.messaging import ReconnectHook, connect_nats, ensure_streams
 from gatehouse_platform.observability import ObservabilityMiddleware
@@ -105,6 +106,13 @@ def handle_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Re
     return _error_response(exc.status_code, {"code": code, "message": message})
 
 
+def handle_integrity_error(request: Request[Any, Any, Any], exc: IntegrityError) -> Response[dict[str, Any]]:
+    """A constraint the use case did not check first (a race): 422 like Logto, never a 500."""
+    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(getattr(exc.orig, "__cause__", None), "sqlstate", None)
+    code = "entity.relation_foreign_key_not_found" if sqlstate == "23503" else "entity.unique_integrity_violation"
+    return _error_response(422, {"code": code, "message": render_message(code, {})})
+
+
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     log.exception("unhandled error", method=request.method, path=request.url.path)
     return _error_response(500, {"code": "unknown", "message": "Internal server error."})
@@ -115,6 +123,7 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     ValidationException: handle_validation_error,
     NotFoundException: handle_not_found,
     HTTPException: handle_http_error,
+    IntegrityError: handle_integrity_error,
     Exception: handle_unexpected,
 }
 

@@ -67,7 +67,7 @@ def http_jwks_fetcher(jwks_url: str, timeout: float = 3.0) -> JwksFetcher:
 def _unverified_header(token: str) -> dict[str, Any]:
     head = token.split(".", 1)[0]
     head += "=" * (-len(head) % 4)
-    header: dict[str, Any] = msgspec.json.decode(base64.urlsafe_b64decode(head))
+    header: dict[str, Any] = msgspec.json.decode(base64.urlsafe_b64decode(head), type=dict[str, Any])
     return header
 
 

@@ -9,12 +9,28 @@ from gatehouse_schema.events.envelope import (
     make_event,
 )
 from gatehouse_schema.events.identity import SigningKeyRotated
-from gatehouse_schema.events.management import ApplicationCreated, ApplicationDataUpdated, ApplicationDeleted
+from gatehouse_schema.events.management import (
+    ApplicationCreated,
+    ApplicationDataUpdated,
+    ApplicationDeleted,
+    ResourceCreated,
+    ResourceDataUpdated,
+    ResourceDeleted,
+    ScopeCreated,
+    ScopeDataUpdated,
+    ScopeDeleted,
+)
 
 CATALOGUE: tuple[type[EventData], ...] = (
     ApplicationCreated,
     ApplicationDataUpdated,
     ApplicationDeleted,
+    ResourceCreated,
+    ResourceDataUpdated,
+    ResourceDeleted,
+    ScopeCreated,
+    ScopeDataUpdated,
+    ScopeDeleted,
     SigningKeyRotated,
 )
 
@@ -27,6 +43,12 @@ __all__ = [
     "ApplicationDeleted",
     "CloudEvent",
     "EventData",
+    "ResourceCreated",
+    "ResourceDataUpdated",
+    "ResourceDeleted",
+    "ScopeCreated",
+    "ScopeDataUpdated",
+    "ScopeDeleted",
     "SigningKeyRotated",
     "event_subject",
     "make_event",

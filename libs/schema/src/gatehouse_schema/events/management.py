@@ -3,6 +3,7 @@
 from typing import ClassVar
 
 from gatehouse_schema.api.applications import Application
+from gatehouse_schema.api.resources import Resource, Scope
 from gatehouse_schema.events.envelope import EventData
 
 
@@ -35,6 +36,60 @@ class ApplicationDeleted(_ManagementEvent, kw_only=True):
     event_type: ClassVar[str] = "Application.Deleted"
     description: ClassVar[str] = "An application was deleted."
     data: Application
+
+    def entity_id(self) -> str:
+        return self.data.id
+
+
+class ResourceCreated(_ManagementEvent, kw_only=True):
+    event_type: ClassVar[str] = "Resource.Created"
+    description: ClassVar[str] = "An API resource was created."
+    data: Resource
+
+    def entity_id(self) -> str:
+        return self.data.id
+
+
+class ResourceDataUpdated(_ManagementEvent, kw_only=True):
+    event_type: ClassVar[str] = "Resource.Data.Updated"
+    description: ClassVar[str] = "An API resource's name, token TTL or default flag changed."
+    data: Resource
+
+    def entity_id(self) -> str:
+        return self.data.id
+
+
+class ResourceDeleted(_ManagementEvent, kw_only=True):
+    event_type: ClassVar[str] = "Resource.Deleted"
+    description: ClassVar[str] = "An API resource was deleted, with its scopes and their role links."
+    data: Resource
+
+    def entity_id(self) -> str:
+        return self.data.id
+
+
+class ScopeCreated(_ManagementEvent, kw_only=True):
+    event_type: ClassVar[str] = "Scope.Created"
+    description: ClassVar[str] = "A permission (scope) was added to an API resource."
+    data: Scope
+
+    def entity_id(self) -> str:
+        return self.data.id
+
+
+class ScopeDataUpdated(_ManagementEvent, kw_only=True):
+    event_type: ClassVar[str] = "Scope.Data.Updated"
+    description: ClassVar[str] = "A scope's name or description changed."
+    data: Scope
+
+    def entity_id(self) -> str:
+        return self.data.id
+
+
+class ScopeDeleted(_ManagementEvent, kw_only=True):
+    event_type: ClassVar[str] = "Scope.Deleted"
+    description: ClassVar[str] = "A scope was deleted (and removed from every role)."
+    data: Scope
 
     def entity_id(self) -> str:
         return self.data.id

@@ -13,17 +13,11 @@ DEFAULT_SECRET_NAME = "Default secret"
 def check_creatable(app_type: ApplicationType, is_third_party: bool) -> None:
     """Types this deployment can create here, with Logto's errors for the rest."""
     if app_type == "SAML":
-        raise BadRequest("application.use_saml_app_api", "SAML applications are created with /api/saml-applications.")
-    if app_type == "Protected":
-        raise BadRequest(
-            "application.protected_app_not_supported",
-            "Protected apps need Logto Cloud's edge runtime; Gatehouse does not serve them.",
-        )
+        raise BadRequest("application.saml.use_saml_app_api")
+    if app_type == "Protected":  # needs Logto Cloud's edge runtime, as in Logto's open-source edition
+        raise BadRequest("application.protected_app_not_configured")
     if is_third_party and app_type != "Traditional":
-        raise BadRequest(
-            "application.invalid_third_party_application_type",
-            "Only traditional web application can be marked as a third-party app.",
-        )
+        raise BadRequest("application.invalid_third_party_application_type")
 
 
 def _check_uri(uri: str, app_type: str, field: str) -> None:
