@@ -352,17 +352,13 @@ def test_compose_migrate_job(compose: dict[str, Any], compose_services: dict[str
     bootstrap_file = env["BOOTSTRAP_FILE"]
     assert bootstrap_file
     mounts = dict(v.split(":", 1) for v in migrate["volumes"])
-    volume = next(
-        (src for src, dst in mounts.items() if bootstrap_file.startswith(dst.rstrip("/") + "/")), None
-    )
+    volume = next((src for src, dst in mounts.items() if bootstrap_file.startswith(dst.rstrip("/") + "/")), None)
     assert volume in compose["volumes"], "the bootstrap file must be written to a named volume"
     assert env["DATABASE_URL"] == compose_env(compose_services["identity"])["DATABASE_URL"]
 
 
 @pytest.mark.parametrize("name", [*SERVICE_IDS, "migrate"])
-def test_compose_env_points_at_compose_hostnames(
-    compose_services: dict[str, dict[str, Any]], name: str
-) -> None:
+def test_compose_env_points_at_compose_hostnames(compose_services: dict[str, dict[str, Any]], name: str) -> None:
     env = compose_env(compose_services[name])
     database = urlsplit(env["DATABASE_URL"] or "")
     assert database.scheme in ("postgresql", "postgres")
@@ -597,9 +593,7 @@ def _docker_engine_available() -> str | None:
     docker = shutil.which("docker")
     if docker is None:
         return "docker CLI not installed"
-    probe = subprocess.run(
-        [docker, "compose", "version"], capture_output=True, text=True, timeout=30, check=False
-    )
+    probe = subprocess.run([docker, "compose", "version"], capture_output=True, text=True, timeout=30, check=False)
     if probe.returncode != 0:
         return "the docker compose plugin is not installed"
     probe = subprocess.run([docker, "info"], capture_output=True, text=True, timeout=30, check=False)

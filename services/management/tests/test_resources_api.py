@@ -29,8 +29,15 @@ async def test_duplicate_indicator_is_422(client: AsyncClient, auth: dict[str, s
     assert again.json()["code"] == "resource.resource_identifier_in_use"
 
 
-@pytest.mark.parametrize("body", [{"name": "x"}, {"indicator": "https://x"}, {"name": "", "indicator": "https://y"},
-                                  {"name": "x", "indicator": "https://z", "accessTokenTtl": "long"}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "x"},
+        {"indicator": "https://x"},
+        {"name": "", "indicator": "https://y"},
+        {"name": "x", "indicator": "https://z", "accessTokenTtl": "long"},
+    ],
+)
 async def test_bad_resource_input_is_400(client: AsyncClient, auth: dict[str, str], body: dict[str, Any]) -> None:
     response = await client.post("/api/resources", json=body, headers=auth)
     assert response.status_code == 400 and response.json()["code"] == "guard.invalid_input"
@@ -38,12 +45,14 @@ async def test_bad_resource_input_is_400(client: AsyncClient, auth: dict[str, st
 
 async def test_update_and_set_default_keeps_a_single_default(client: AsyncClient, auth: dict[str, str]) -> None:
     first, second = await new_resource(client, auth), await new_resource(client, auth)
-    patched = await client.patch(f"/api/resources/{first['id']}", json={"name": "Renamed", "accessTokenTtl": 60},
-                                 headers=auth)
+    patched = await client.patch(
+        f"/api/resources/{first['id']}", json={"name": "Renamed", "accessTokenTtl": 60}, headers=auth
+    )
     assert patched.json()["name"] == "Renamed" and patched.json()["accessTokenTtl"] == 60
     for resource in (first, second):
-        response = await client.patch(f"/api/resources/{resource['id']}/is-default", json={"isDefault": True},
-                                      headers=auth)
+        response = await client.patch(
+            f"/api/resources/{resource['id']}/is-default", json={"isDefault": True}, headers=auth
+        )
         assert response.status_code == 200 and response.json()["isDefault"] is True
     listed = (await client.get("/api/resources", headers=auth)).json()
     assert [r["id"] for r in listed if r["isDefault"]] == [second["id"]]

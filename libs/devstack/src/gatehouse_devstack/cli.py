@@ -1,4 +1,5 @@
-"""`gatehouse-dev run`: the whole platform on one machine (what `make run` calls).
+"""`gatehouse-dev run`: the whole platform on one machine (what `make run` calls); also
+`gatehouse-dev openapi` (`make openapi`) and `gatehouse-dev events-doc` (`make events-doc`).
 
 Uses DATABASE_URL / NATS_URL when given, else starts PostgreSQL and NATS from PyPI wheels.
 Ctrl-C (or SIGTERM) stops every service and server it started.
@@ -74,15 +75,34 @@ def run(args: argparse.Namespace) -> int:
         print("stopped")
 
 
-def main() -> int:
+def events_doc(args: argparse.Namespace) -> int:
+    from gatehouse_devstack.events_doc import check_events_doc, write_events_doc
+
+    out = Path(args.out)
+    if args.check:
+        if check_events_doc(out):
+            return 0
+        print(f"{out} is out of date: run `make events-doc`", file=sys.stderr)
+        return 1
+    write_events_doc(out)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gatehouse-dev")
     sub = parser.add_subparsers(dest="command", required=True)
     run_p = sub.add_parser("run", help="run the whole platform")
     run_p.add_argument("--log-dir", default=".gatehouse/logs")
-    sub.add_parser("openapi", help="write the merged OpenAPI document").add_argument("--out", default="build/openapi.json")
-    args = parser.parse_args()
+    openapi_p = sub.add_parser("openapi", help="write the merged OpenAPI document")
+    openapi_p.add_argument("--out", default="build/openapi.json")
+    events_p = sub.add_parser("events-doc", help="write the event catalogue generated from the event Structs")
+    events_p.add_argument("--out", default="docs/events.md")
+    events_p.add_argument("--check", action="store_true", help="only check that --out is up to date")
+    args = parser.parse_args(argv)
     if args.command == "run":
         return run(args)
+    if args.command == "events-doc":
+        return events_doc(args)
     from gatehouse_devstack.openapi_build import write_openapi
 
     write_openapi(Path(args.out))

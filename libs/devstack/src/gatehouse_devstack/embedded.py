@@ -230,8 +230,7 @@ class _DirLock:
             file.close()
             if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise RuntimeError(
-                    f"{self._path.parent} is in use by another embedded server; "
-                    "pass a different data directory"
+                    f"{self._path.parent} is in use by another embedded server; pass a different data directory"
                 ) from None
             raise
         file.truncate(0)
@@ -347,15 +346,12 @@ class _ManagedServer:
                 **kwargs,
             )
 
-    def _wait_until(
-        self, proc: subprocess.Popen[bytes], ready: Callable[[], bool], log_path: Path, what: str
-    ) -> None:
+    def _wait_until(self, proc: subprocess.Popen[bytes], ready: Callable[[], bool], log_path: Path, what: str) -> None:
         deadline = time.monotonic() + _START_TIMEOUT
         while not ready():
             if proc.poll() is not None:
                 raise RuntimeError(
-                    f"{what} exited with code {proc.returncode} during start-up; "
-                    f"log {log_path}:\n{_log_tail(log_path)}"
+                    f"{what} exited with code {proc.returncode} during start-up; log {log_path}:\n{_log_tail(log_path)}"
                 )
             if time.monotonic() > deadline:
                 raise RuntimeError(

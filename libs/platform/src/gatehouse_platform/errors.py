@@ -41,6 +41,8 @@ MESSAGES: dict[str, str] = {
     "resource.cannot_delete_management_api": "Cannot delete Logto management API.",
     "scope.name_exists": "The scope name {name} is already in use",
     "scope.name_with_space": "The name of the scope cannot contain any spaces.",
+    "user.role_exists": "The role id {roleId} is already been added to this user",
+    "user.invalid_role_type": "Invalid role type, can not assign machine-to-machine role to user.",
     "role.name_in_use": "This role name {name} is already in use",
     "role.scope_exists": "The scope id {scopeId} has already been added to this role",
     "role.user_exists": "The user id {userId} is already been added to this role",

@@ -156,7 +156,9 @@ async def running(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
         waiter.cancel()
         task.result()  # startup failed: raise its error
     try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=cast(Any, app)), base_url="http://127.0.0.1") as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=cast(Any, app)), base_url="http://127.0.0.1"
+        ) as client:
             yield client
     finally:
         stop.set()

@@ -4,18 +4,16 @@ Adds `x-request-id`, `x-forwarded-*` and `traceparent`; enforces the body-size l
 unreachable service with 503 (connect timeout 1 s) and a slow one with 504, in Logto's error shape.
 """
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import msgspec
+from gatehouse_platform.tracing import inject_headers
 from litestar.types import Receive, Scope, Send
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
-
-from gatehouse_platform.tracing import inject_headers
 
 HOP_BY_HOP = frozenset(
     {
@@ -36,6 +34,10 @@ _tracer = trace.get_tracer("gatehouse.gateway")
 
 class BodyTooLarge(Exception):
     pass
+
+
+class ResponseAborted(Exception):
+    """The upstream failed after the response started; raised to the server, which drops the connection."""
 
 
 async def send_error(send: Send, status: int, code: str, message: str, request_id: str) -> None:
@@ -122,13 +124,20 @@ class Proxy:
                 headers[key] = value
         request_id = request_id or uuid.uuid4().hex
         if content_length is not None and content_length > self.max_body_bytes:
-            await send_error(send, 413, "request.payload_too_large",
-                             f"The request body is larger than {self.max_body_bytes} bytes.", request_id)
+            await send_error(
+                send,
+                413,
+                "request.payload_too_large",
+                f"The request body is larger than {self.max_body_bytes} bytes.",
+                request_id,
+            )
             return
         client = scope.get("client")
         host = next((v for k, v in request_headers if k == b"host"), b"").decode("latin-1")
         headers["x-request-id"] = request_id
-        headers["x-forwarded-for"] = ", ".join(x for x in (headers.get("x-forwarded-for"), client[0] if client else None) if x)
+        headers["x-forwarded-for"] = ", ".join(
+            x for x in (headers.get("x-forwarded-for"), client[0] if client else None) if x
+        )
         headers.setdefault("x-forwarded-proto", scope.get("scheme", "http"))
         if host:
             headers.setdefault("x-forwarded-host", host)
@@ -148,7 +157,11 @@ class Proxy:
                 try:
                     async with self.session.request(
                         scope["method"],  # type: ignore[typeddict-item]
-                        url, headers=headers, data=data, allow_redirects=False, compress=None
+                        url,
+                        headers=headers,
+                        data=data,
+                        allow_redirects=False,
+                        compress=None,
                     ) as resp:
                         response_headers = [
                             (k, v)
@@ -163,22 +176,33 @@ class Proxy:
                             await send({"type": "http.response.body", "body": chunk, "more_body": True})
                         await send({"type": "http.response.body", "body": b"", "more_body": False})
                 except Exception as exc:
-                    if started:  # the client has a status line already: end the body short
-                        await send({"type": "http.response.body", "body": b"", "more_body": False})
-                        return
+                    if started:  # the client has a status line already: abort, so it cannot take the body as whole
+                        raise ResponseAborted(f"{service} failed mid-response: {exc!r}") from exc
                     if isinstance(exc.__cause__, BodyTooLarge):  # aiohttp wraps what the body iterator raised
                         raise BodyTooLarge from exc
                     raise
             except BodyTooLarge:
-                await send_error(send, 413, "request.payload_too_large",
-                                 f"The request body is larger than {self.max_body_bytes} bytes.", request_id)
-            except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError, aiohttp.ServerDisconnectedError,
-                    ConnectionError):
-                await send_error(send, 503, "request.service_unavailable",
-                                 f"The {service} service is unavailable.", request_id)
-            except (TimeoutError, asyncio.TimeoutError, aiohttp.ServerTimeoutError):
-                await send_error(send, 504, "request.upstream_timeout",
-                                 f"The {service} service did not answer in time.", request_id)
+                await send_error(
+                    send,
+                    413,
+                    "request.payload_too_large",
+                    f"The request body is larger than {self.max_body_bytes} bytes.",
+                    request_id,
+                )
+            except (
+                aiohttp.ClientConnectorError,
+                aiohttp.ConnectionTimeoutError,
+                aiohttp.ServerDisconnectedError,
+                ConnectionError,
+            ):
+                await send_error(
+                    send, 503, "request.service_unavailable", f"The {service} service is unavailable.", request_id
+                )
+            except (TimeoutError, aiohttp.ServerTimeoutError):
+                await send_error(
+                    send, 504, "request.upstream_timeout", f"The {service} service did not answer in time.", request_id
+                )
             except aiohttp.ClientConnectionError:  # e.g. the connection reset by the service
-                await send_error(send, 503, "request.service_unavailable",
-                                 f"The {service} service is unavailable.", request_id)
+                await send_error(
+                    send, 503, "request.service_unavailable", f"The {service} service is unavailable.", request_id
+                )

@@ -4,6 +4,7 @@ from typing import ClassVar
 
 from gatehouse_schema.api.applications import Application
 from gatehouse_schema.api.resources import Resource, Scope
+from gatehouse_schema.api.roles import Role
 from gatehouse_schema.events.envelope import EventData
 
 
@@ -93,3 +94,66 @@ class ScopeDeleted(_ManagementEvent, kw_only=True):
 
     def entity_id(self) -> str:
         return self.data.id
+
+
+class RoleCreated(_ManagementEvent, kw_only=True):
+    event_type: ClassVar[str] = "Role.Created"
+    description: ClassVar[str] = "A role was created."
+    data: Role
+
+    def entity_id(self) -> str:
+        return self.data.id
+
+
+class RoleDataUpdated(_ManagementEvent, kw_only=True):
+    event_type: ClassVar[str] = "Role.Data.Updated"
+    description: ClassVar[str] = "A role's name, description or default flag changed."
+    data: Role
+
+    def entity_id(self) -> str:
+        return self.data.id
+
+
+class RoleDeleted(_ManagementEvent, kw_only=True):
+    event_type: ClassVar[str] = "Role.Deleted"
+    description: ClassVar[str] = "A role was deleted (and removed from every user and application)."
+    data: Role
+
+    def entity_id(self) -> str:
+        return self.data.id
+
+
+class RoleScopesUpdated(_ManagementEvent, kw_only=True, rename="camel"):
+    event_type: ClassVar[str] = "Role.Scopes.Updated"
+    description: ClassVar[str] = "Scopes were linked to or unlinked from a role."
+    role_id: str
+    added_scope_ids: list[str]
+    removed_scope_ids: list[str]
+
+    def entity_id(self) -> str:
+        return self.role_id
+
+
+class RoleUsersUpdated(_ManagementEvent, kw_only=True, rename="camel"):
+    event_type: ClassVar[str] = "Role.Users.Updated"
+    description: ClassVar[str] = "Users were assigned to or removed from a role."
+    role_id: str
+    added_user_ids: list[str]
+    removed_user_ids: list[str]
+
+    def entity_id(self) -> str:
+        return self.role_id
+
+
+class RoleApplicationsUpdated(_ManagementEvent, kw_only=True, rename="camel"):
+    event_type: ClassVar[str] = "Role.Applications.Updated"
+    description: ClassVar[str] = (
+        "Machine-to-machine applications were assigned to or removed from a role: their next client_credentials "
+        "token carries the new scopes."
+    )
+    role_id: str
+    added_application_ids: list[str]
+    removed_application_ids: list[str]
+
+    def entity_id(self) -> str:
+        return self.role_id

@@ -9,7 +9,7 @@ from msgspec import UNSET, Meta, UnsetType
 Name = Annotated[str, Meta(min_length=1, max_length=256)]
 
 
-class CreateApplication(msgspec.Struct, kw_only=True, rename="camel", forbid_unknown_fields=True):
+class CreateApplication(msgspec.Struct, kw_only=True, rename="camel"):
     name: Name
     type: ApplicationType
     description: str | None = None
@@ -20,7 +20,7 @@ class CreateApplication(msgspec.Struct, kw_only=True, rename="camel", forbid_unk
     protected_app_metadata: dict[str, Any] | UnsetType = UNSET
 
 
-class UpdateApplication(msgspec.Struct, kw_only=True, rename="camel", forbid_unknown_fields=True):
+class UpdateApplication(msgspec.Struct, kw_only=True, rename="camel"):
     name: Name | UnsetType = UNSET
     description: str | UnsetType | None = UNSET
     oidc_client_metadata: OidcClientMetadata | UnsetType = UNSET
@@ -28,3 +28,4 @@ class UpdateApplication(msgspec.Struct, kw_only=True, rename="camel", forbid_unk
     custom_data: dict[str, Any] | UnsetType = UNSET
     app_level_access_control_enabled: bool | UnsetType = UNSET
     protected_app_metadata: dict[str, Any] | UnsetType = UNSET
+    is_admin: bool | UnsetType = UNSET

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 import msgspec
-from gatehouse_platform.errors import NotFound
+from gatehouse_platform.errors import BadRequest, NotFound
 from gatehouse_platform.outbox import Outbox
 from gatehouse_platform.pagination import Page
 from gatehouse_schema.api.applications import Application, OidcClientMetadata
@@ -99,6 +99,8 @@ class ApplicationService:
             return await self.store.search(conn, tenant_id, where, page)
 
     async def update(self, tenant_id: str, app_id: str, body: UpdateApplication, actor: Actor | None) -> Application:
+        if body.is_admin is True:  # admin-tenant access is a Logto Cloud feature; nothing here grants it
+            raise BadRequest("guard.invalid_input", "The request body is invalid: `isAdmin` can only be false here.")
         async with self.engine.begin() as conn:
             current = await self._get_or_404(conn, tenant_id, app_id, lock=True)
             values: dict[str, Any] = {}
@@ -124,7 +126,7 @@ class ApplicationService:
             if not values:
                 return current
             app = await self.store.update(conn, tenant_id, app_id, values)
-            changed = sorted(k for k in msgspec.structs.asdict(body) if getattr(body, k) is not UNSET)
+            changed = sorted(k for k in values)
             await self.outbox.append(
                 conn, ApplicationDataUpdated(data=app, changed=changed), tenant_id=tenant_id, actor=actor
             )

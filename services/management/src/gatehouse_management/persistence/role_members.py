@@ -1,0 +1,199 @@
+"""SQL for who holds a role: users (identity's users, read through the schema library) and applications."""
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from gatehouse_platform.pagination import Page
+from gatehouse_schema.api.applications import Application
+from gatehouse_schema.api.roles import FeaturedApplication
+from gatehouse_schema.api.users import FeaturedUser, User
+from gatehouse_schema.queries import identity as identity_reads
+from gatehouse_schema.tables.management import applications, applications_roles, users_roles
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gatehouse_management.persistence.applications import row_to_application
+
+FEATURED = 3
+
+
+class RoleMemberStore:
+    # users
+
+    async def user_role_ids(self, conn: AsyncConnection, tenant_id: str, user_id: str) -> set[str]:
+        rows = await conn.execute(
+            sa.select(users_roles.c.role_id).where(
+                users_roles.c.tenant_id == tenant_id, users_roles.c.user_id == user_id
+            )
+        )
+        return set(rows.scalars())
+
+    async def role_user_ids(self, conn: AsyncConnection, tenant_id: str, role_id: str) -> set[str]:
+        rows = await conn.execute(
+            sa.select(users_roles.c.user_id).where(
+                users_roles.c.tenant_id == tenant_id, users_roles.c.role_id == role_id
+            )
+        )
+        return set(rows.scalars())
+
+    async def add_user_roles(self, conn: AsyncConnection, tenant_id: str, pairs: Sequence[tuple[str, str]]) -> None:
+        """(user id, role id) pairs."""
+        if pairs:
+            await conn.execute(
+                sa.insert(users_roles), [{"tenant_id": tenant_id, "user_id": u, "role_id": r} for u, r in pairs]
+            )
+
+    async def remove_user_roles(self, conn: AsyncConnection, tenant_id: str, pairs: Sequence[tuple[str, str]]) -> int:
+        removed = 0
+        for user_id, role_id in pairs:
+            result = await conn.execute(
+                sa.delete(users_roles).where(
+                    users_roles.c.tenant_id == tenant_id,
+                    users_roles.c.user_id == user_id,
+                    users_roles.c.role_id == role_id,
+                )
+            )
+            removed += result.rowcount or 0
+        return removed
+
+    async def users_page(
+        self, conn: AsyncConnection, tenant_id: str, role_id: str, term: str | None, page: Page | None
+    ) -> tuple[int, list[User]]:
+        ids = sa.select(users_roles.c.user_id).where(
+            users_roles.c.tenant_id == tenant_id, users_roles.c.role_id == role_id
+        )
+        return await identity_reads.users_page(
+            conn, tenant_id, ids, term, page.limit if page else None, page.offset if page else 0
+        )
+
+    # applications
+
+    async def application_role_ids(self, conn: AsyncConnection, tenant_id: str, application_id: str) -> set[str]:
+        rows = await conn.execute(
+            sa.select(applications_roles.c.role_id).where(
+                applications_roles.c.tenant_id == tenant_id, applications_roles.c.application_id == application_id
+            )
+        )
+        return set(rows.scalars())
+
+    async def role_application_ids(self, conn: AsyncConnection, tenant_id: str, role_id: str) -> set[str]:
+        rows = await conn.execute(
+            sa.select(applications_roles.c.application_id).where(
+                applications_roles.c.tenant_id == tenant_id, applications_roles.c.role_id == role_id
+            )
+        )
+        return set(rows.scalars())
+
+    async def add_application_roles(
+        self, conn: AsyncConnection, tenant_id: str, pairs: Sequence[tuple[str, str]]
+    ) -> None:
+        """(application id, role id) pairs."""
+        if pairs:
+            await conn.execute(
+                sa.insert(applications_roles),
+                [{"tenant_id": tenant_id, "application_id": a, "role_id": r} for a, r in pairs],
+            )
+
+    async def remove_application_roles(
+        self, conn: AsyncConnection, tenant_id: str, pairs: Sequence[tuple[str, str]]
+    ) -> int:
+        removed = 0
+        for application_id, role_id in pairs:
+            result = await conn.execute(
+                sa.delete(applications_roles).where(
+                    applications_roles.c.tenant_id == tenant_id,
+                    applications_roles.c.application_id == application_id,
+                    applications_roles.c.role_id == role_id,
+                )
+            )
+            removed += result.rowcount or 0
+        return removed
+
+    async def applications_page(
+        self, conn: AsyncConnection, tenant_id: str, role_id: str, term: str | None, page: Page | None
+    ) -> tuple[int, list[Application]]:
+        ids = sa.select(applications_roles.c.application_id).where(
+            applications_roles.c.tenant_id == tenant_id, applications_roles.c.role_id == role_id
+        )
+        where: list[Any] = [applications.c.tenant_id == tenant_id, applications.c.id.in_(ids)]
+        if term:
+            pattern = f"%{term.strip('%')}%"
+            where.append(sa.or_(applications.c.id.ilike(pattern), applications.c.name.ilike(pattern)))
+        total = (await conn.execute(sa.select(sa.func.count()).select_from(applications).where(*where))).scalar_one()
+        query = (
+            sa.select(*[c for c in applications.c if c.name != "secret"])
+            .where(*where)
+            .order_by(applications.c.created_at.desc(), applications.c.id)
+        )
+        if page is not None:
+            query = query.limit(page.limit).offset(page.offset)
+        return total, [row_to_application(r) for r in await conn.execute(query)]
+
+    # statistics for the role list
+
+    async def stats(
+        self, conn: AsyncConnection, tenant_id: str, role_ids: Sequence[str]
+    ) -> tuple[dict[str, int], dict[str, list[FeaturedUser]], dict[str, int], dict[str, list[FeaturedApplication]]]:
+        """Per role: user count, up to three users, application count, up to three applications."""
+        ids = list(role_ids)
+        user_counts: dict[str, int] = {
+            row.role_id: row.n
+            for row in await conn.execute(
+                sa.select(users_roles.c.role_id, sa.func.count().label("n"))
+                .where(users_roles.c.tenant_id == tenant_id, users_roles.c.role_id.in_(ids))
+                .group_by(users_roles.c.role_id)
+            )
+        }
+        app_counts: dict[str, int] = {
+            row.role_id: row.n
+            for row in await conn.execute(
+                sa.select(applications_roles.c.role_id, sa.func.count().label("n"))
+                .where(applications_roles.c.tenant_id == tenant_id, applications_roles.c.role_id.in_(ids))
+                .group_by(applications_roles.c.role_id)
+            )
+        }
+        ranked_users = (
+            sa.select(
+                users_roles.c.role_id,
+                users_roles.c.user_id,
+                sa.func.row_number()
+                .over(partition_by=users_roles.c.role_id, order_by=users_roles.c.user_id)
+                .label("n"),
+            )
+            .where(users_roles.c.tenant_id == tenant_id, users_roles.c.role_id.in_(ids))
+            .subquery()
+        )
+        user_rows = (
+            await conn.execute(
+                sa.select(ranked_users.c.role_id, ranked_users.c.user_id).where(ranked_users.c.n <= FEATURED)
+            )
+        ).all()
+        profiles = await identity_reads.featured_users(conn, tenant_id, list({r.user_id for r in user_rows}))
+        featured_users: dict[str, list[FeaturedUser]] = {}
+        for row in user_rows:
+            if row.user_id in profiles:
+                featured_users.setdefault(row.role_id, []).append(profiles[row.user_id])
+        ranked_apps = (
+            sa.select(
+                applications_roles.c.role_id,
+                applications.c.id,
+                applications.c.name,
+                applications.c.type,
+                sa.func.row_number()
+                .over(partition_by=applications_roles.c.role_id, order_by=applications.c.id)
+                .label("n"),
+            )
+            .join(
+                applications,
+                sa.and_(
+                    applications.c.tenant_id == applications_roles.c.tenant_id,
+                    applications.c.id == applications_roles.c.application_id,
+                ),
+            )
+            .where(applications_roles.c.tenant_id == tenant_id, applications_roles.c.role_id.in_(ids))
+            .subquery()
+        )
+        featured_apps: dict[str, list[FeaturedApplication]] = {}
+        for row in await conn.execute(sa.select(ranked_apps).where(ranked_apps.c.n <= FEATURED)):
+            featured_apps.setdefault(row.role_id, []).append(FeaturedApplication(row.id, row.name, row.type))
+        return user_counts, featured_users, app_counts, featured_apps
