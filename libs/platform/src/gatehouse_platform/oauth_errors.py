@@ -24,7 +24,7 @@ class OAuthError(GatehouseError):
     def __init__(self, error: str, description: str | None = None) -> None:
         status, template = OAUTH_ERRORS[error]
         self.error = error
-        self.error_description = description or template.replace("{error_description}", error)
+        self.error_description = description or ("the requested scope is invalid" if "{" in template else template)
         super().__init__(f"oidc.{error}", template.format(error_description=self.error_description), status=status)
 
     def body(self) -> dict[str, Any]:

@@ -5,26 +5,45 @@ from gatehouse_platform.guards import management_api_guard
 from gatehouse_platform.service import ServiceContext, component, create_service_app
 from litestar import Litestar, Router
 
-from gatehouse_management.api import applications, member_roles, resources, roles
+from gatehouse_management.api import (
+    application_secrets,
+    application_settings,
+    applications,
+    member_roles,
+    resources,
+    roles,
+)
 from gatehouse_management.config import ManagementSettings
+from gatehouse_management.persistence.application_secrets import SecretStore
+from gatehouse_management.persistence.application_settings import ApplicationSettingsStore
 from gatehouse_management.persistence.applications import ApplicationStore
+from gatehouse_management.persistence.consent_scopes import ConsentScopeStore
 from gatehouse_management.persistence.resources import ResourceStore, ScopeStore
 from gatehouse_management.persistence.role_members import RoleMemberStore
 from gatehouse_management.persistence.roles import RoleStore
+from gatehouse_management.services.application_secrets import ApplicationSecretService
+from gatehouse_management.services.application_settings import ApplicationSettingsService
 from gatehouse_management.services.applications import ApplicationService
+from gatehouse_management.services.consent_scopes import ConsentScopeService
 from gatehouse_management.services.resources import ResourceService
 from gatehouse_management.services.role_assignments import RoleAssignmentService
 from gatehouse_management.services.roles import RoleService
 
+COMPONENTS = ("applications", "secrets", "consent", "app_settings", "resources", "roles", "assignments")
+
 
 async def setup(ctx: ServiceContext) -> None:
     assert ctx.outbox is not None
-    ctx.components["applications"] = ApplicationService(ctx.engine, ApplicationStore(), ctx.outbox)
+    apps = ApplicationStore()
+    ctx.components["applications"] = ApplicationService(ctx.engine, apps, ctx.outbox)
+    ctx.components["secrets"] = ApplicationSecretService(ctx.engine, apps, SecretStore(), ctx.outbox)
+    ctx.components["consent"] = ConsentScopeService(ctx.engine, apps, ConsentScopeStore(), ctx.outbox)
     ctx.components["resources"] = ResourceService(ctx.engine, ResourceStore(), ScopeStore(), ctx.outbox)
     role_store, members = RoleStore(), RoleMemberStore()
     ctx.components["roles"] = RoleService(ctx.engine, role_store, members, ctx.outbox)
-    ctx.components["assignments"] = RoleAssignmentService(
-        ctx.engine, role_store, members, ApplicationStore(), ctx.outbox
+    ctx.components["assignments"] = RoleAssignmentService(ctx.engine, role_store, members, apps, ctx.outbox)
+    ctx.components["app_settings"] = ApplicationSettingsService(
+        ctx.engine, apps, ApplicationSettingsStore(), role_store, ctx.outbox
     )
 
 
@@ -32,7 +51,14 @@ def create_app(settings: ManagementSettings | None = None) -> Litestar:
     settings = settings or load_settings(ManagementSettings)
     management_api = Router(
         "/",
-        route_handlers=[*applications.ROUTES, *resources.ROUTES, *roles.ROUTES, *member_roles.ROUTES],
+        route_handlers=[
+            *applications.ROUTES,
+            *application_secrets.ROUTES,
+            *application_settings.ROUTES,
+            *resources.ROUTES,
+            *roles.ROUTES,
+            *member_roles.ROUTES,
+        ],
         guards=[management_api_guard],
     )
     return create_service_app(
@@ -40,7 +66,7 @@ def create_app(settings: ManagementSettings | None = None) -> Litestar:
         route_handlers=[management_api],
         schema="management",
         setup=setup,
-        dependencies={name: component(name) for name in ("applications", "resources", "roles", "assignments")},
+        dependencies={name: component(name) for name in COMPONENTS},
         title="Gatehouse management",
         description="Applications, API resources, scopes and roles.",
     )

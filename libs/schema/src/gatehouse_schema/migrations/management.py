@@ -99,4 +99,60 @@ CREATE TABLE management.users_roles (
 CREATE INDEX users_roles_role ON management.users_roles (tenant_id, role_id);
 """,
     ),
+    Migration(
+        2,
+        "application secrets without a legacy secret, consent scopes, app sign-in experience, access control",
+        """
+ALTER TABLE management.applications ALTER COLUMN secret DROP NOT NULL;
+
+CREATE TABLE management.application_user_consent_resource_scopes (
+    tenant_id varchar(21) NOT NULL,
+    application_id varchar(21) NOT NULL,
+    scope_id varchar(21) NOT NULL,
+    organization_context boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (tenant_id, application_id, scope_id, organization_context),
+    FOREIGN KEY (tenant_id, application_id) REFERENCES management.applications ON DELETE CASCADE,
+    FOREIGN KEY (tenant_id, scope_id) REFERENCES management.scopes ON DELETE CASCADE
+);
+
+CREATE TABLE management.application_user_consent_user_scopes (
+    tenant_id varchar(21) NOT NULL,
+    application_id varchar(21) NOT NULL,
+    user_scope varchar(64) NOT NULL,
+    PRIMARY KEY (tenant_id, application_id, user_scope),
+    FOREIGN KEY (tenant_id, application_id) REFERENCES management.applications ON DELETE CASCADE
+);
+
+-- organization scopes belong to the organizations context: no foreign key across contexts
+CREATE TABLE management.application_user_consent_organization_scopes (
+    tenant_id varchar(21) NOT NULL,
+    application_id varchar(21) NOT NULL,
+    organization_scope_id varchar(21) NOT NULL,
+    PRIMARY KEY (tenant_id, application_id, organization_scope_id),
+    FOREIGN KEY (tenant_id, application_id) REFERENCES management.applications ON DELETE CASCADE
+);
+
+CREATE TABLE management.application_sign_in_experiences (
+    tenant_id varchar(21) NOT NULL,
+    application_id varchar(21) NOT NULL,
+    color jsonb NOT NULL DEFAULT '{}',
+    branding jsonb NOT NULL DEFAULT '{}',
+    custom_css text,
+    terms_of_use_url varchar(2048),
+    privacy_policy_url varchar(2048),
+    display_name varchar(256),
+    PRIMARY KEY (tenant_id, application_id),
+    FOREIGN KEY (tenant_id, application_id) REFERENCES management.applications ON DELETE CASCADE
+);
+
+CREATE TABLE management.application_access_controls (
+    tenant_id varchar(21) NOT NULL,
+    application_id varchar(21) NOT NULL,
+    rules jsonb NOT NULL,
+    PRIMARY KEY (tenant_id, application_id),
+    FOREIGN KEY (tenant_id, application_id) REFERENCES management.applications ON DELETE CASCADE
+);
+CREATE INDEX applications_roles_role ON management.applications_roles (tenant_id, role_id);
+""",
+    ),
 ]

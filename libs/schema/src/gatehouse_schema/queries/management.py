@@ -21,7 +21,7 @@ class ClientRecord(msgspec.Struct, frozen=True, kw_only=True):
 
     id: str
     type: str
-    legacy_secret: str
+    legacy_secret: str | None
     secrets: tuple[ClientSecret, ...]
     oidc_client_metadata: dict[str, Any]
     custom_client_metadata: dict[str, Any]

@@ -13,7 +13,7 @@ applications = sa.Table(
     sa.Column("tenant_id", sa.String(21), primary_key=True),
     sa.Column("id", sa.String(21), primary_key=True),
     sa.Column("name", sa.String(256), nullable=False),
-    sa.Column("secret", sa.String(64), nullable=False),
+    sa.Column("secret", sa.String(64)),
     sa.Column("description", sa.Text),
     sa.Column("type", sa.String(32), nullable=False),
     sa.Column("oidc_client_metadata", JSONB, nullable=False),
@@ -104,3 +104,54 @@ users_roles = sa.Table(
 
 outbox = outbox_table(SCHEMA)
 inbox = inbox_table(SCHEMA)
+
+application_user_consent_resource_scopes = sa.Table(
+    "application_user_consent_resource_scopes",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("application_id", sa.String(21), primary_key=True),
+    sa.Column("scope_id", sa.String(21), primary_key=True),
+    sa.Column("organization_context", sa.Boolean, primary_key=True),
+    schema=SCHEMA,
+)
+
+application_user_consent_user_scopes = sa.Table(
+    "application_user_consent_user_scopes",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("application_id", sa.String(21), primary_key=True),
+    sa.Column("user_scope", sa.String(64), primary_key=True),
+    schema=SCHEMA,
+)
+
+application_user_consent_organization_scopes = sa.Table(
+    "application_user_consent_organization_scopes",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("application_id", sa.String(21), primary_key=True),
+    sa.Column("organization_scope_id", sa.String(21), primary_key=True),
+    schema=SCHEMA,
+)
+
+application_sign_in_experiences = sa.Table(
+    "application_sign_in_experiences",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("application_id", sa.String(21), primary_key=True),
+    sa.Column("color", JSONB, nullable=False),
+    sa.Column("branding", JSONB, nullable=False),
+    sa.Column("custom_css", sa.Text),
+    sa.Column("terms_of_use_url", sa.String(2048)),
+    sa.Column("privacy_policy_url", sa.String(2048)),
+    sa.Column("display_name", sa.String(256)),
+    schema=SCHEMA,
+)
+
+application_access_controls = sa.Table(
+    "application_access_controls",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("application_id", sa.String(21), primary_key=True),
+    sa.Column("rules", JSONB, nullable=False),
+    schema=SCHEMA,
+)

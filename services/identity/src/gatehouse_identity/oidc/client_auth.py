@@ -48,9 +48,9 @@ def verify_secret(client: ClientRecord, secret: str | None, now: datetime | None
     if secret is None:
         raise OAuthError("invalid_client", "client authentication failed")
     now = now or datetime.now(UTC)
-    candidates = [client.legacy_secret] + [
-        s.value for s in client.secrets if s.expires_at is None or s.expires_at > now
-    ]
+    candidates = [s.value for s in client.secrets if s.expires_at is None or s.expires_at > now]
+    if client.legacy_secret:
+        candidates.append(client.legacy_secret)
     given = secret.encode()
     if not any(hmac.compare_digest(given, c.encode()) for c in candidates):
         raise invalid_client("invalid secret provided")
