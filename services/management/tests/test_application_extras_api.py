@@ -10,8 +10,9 @@ from httpx import AsyncClient
 
 
 async def app_of(client: AsyncClient, auth: dict[str, str], **body: Any) -> dict[str, Any]:
-    response = await client.post("/api/applications", json={"name": "x", "type": "MachineToMachine", **body},
-                                 headers=auth)
+    response = await client.post(
+        "/api/applications", json={"name": "x", "type": "MachineToMachine", **body}, headers=auth
+    )
     assert response.status_code == 200, response.text
     result: dict[str, Any] = response.json()
     return result
@@ -57,8 +58,13 @@ async def test_sign_in_experience_create_then_replace(client: AsyncClient, auth:
     app = await app_of(client, auth, type="Traditional", isThirdParty=True)
     url = f"/api/applications/{app['id']}/sign-in-experience"
     assert (await client.get(url, headers=auth)).status_code == 404
-    body = {"termsOfUseUrl": "https://t.example/terms", "privacyPolicyUrl": "", "displayName": "Shop",
-            "color": {"primaryColor": "#ff0000"}, "branding": {"logoUrl": "https://t.example/logo.png"}}
+    body = {
+        "termsOfUseUrl": "https://t.example/terms",
+        "privacyPolicyUrl": "",
+        "displayName": "Shop",
+        "color": {"primaryColor": "#ff0000"},
+        "branding": {"logoUrl": "https://t.example/logo.png"},
+    }
     created = await client.put(url, json=body, headers=auth)
     assert created.status_code == 201, created.text
     assert created.json()["privacyPolicyUrl"] is None and created.json()["color"] == {"primaryColor": "#ff0000"}
@@ -79,8 +85,9 @@ async def test_access_control_defaults_and_validation(
     empty = {"userIds": [], "userRoleIds": [], "organizationIds": [], "organizationRoleRules": []}
     assert (await client.get(url, headers=auth)).json() == empty
     user = await make_user()
-    role = (await client.post("/api/roles", json={"name": f"ac-{uuid.uuid4().hex[:6]}", "description": "d"},
-                              headers=auth)).json()
+    role = (
+        await client.post("/api/roles", json={"name": f"ac-{uuid.uuid4().hex[:6]}", "description": "d"}, headers=auth)
+    ).json()
     rules = {**empty, "userIds": [user], "userRoleIds": [role["id"]]}
     assert (await client.put(url, json=rules, headers=auth)).json() == rules
     assert (await client.get(url, headers=auth)).json() == rules
@@ -96,18 +103,24 @@ async def test_access_control_defaults_and_validation(
 
 async def test_consent_scopes_for_third_party_apps(client: AsyncClient, auth: dict[str, str]) -> None:
     app = await app_of(client, auth, type="Traditional", isThirdParty=True)
-    resource = (await client.post("/api/resources", json={"name": "Shop", "indicator": f"https://{uuid.uuid4().hex}"},
-                                  headers=auth)).json()
+    resource = (
+        await client.post(
+            "/api/resources", json={"name": "Shop", "indicator": f"https://{uuid.uuid4().hex}"}, headers=auth
+        )
+    ).json()
     scope = (await client.post(f"/api/resources/{resource['id']}/scopes", json={"name": "read"}, headers=auth)).json()
     url = f"/api/applications/{app['id']}/user-consent-scopes"
-    created = await client.post(url, json={"resourceScopes": [scope["id"]], "userScopes": ["email", "profile"]},
-                                headers=auth)
+    created = await client.post(
+        url, json={"resourceScopes": [scope["id"]], "userScopes": ["email", "profile"]}, headers=auth
+    )
     assert created.status_code == 201, created.text
     listed = (await client.get(url, headers=auth)).json()
     assert listed["userScopes"] == ["email", "profile"] and listed["organizationScopes"] == []
     assert listed["resourceScopes"] == [
-        {"resource": {"id": resource["id"], "name": "Shop", "indicator": resource["indicator"]},
-         "scopes": [{"id": scope["id"], "name": "read", "description": None}]}
+        {
+            "resource": {"id": resource["id"], "name": "Shop", "indicator": resource["indicator"]},
+            "scopes": [{"id": scope["id"], "name": "read", "description": None}],
+        }
     ]
     unknown = await client.post(url, json={"resourceScopes": ["nope"]}, headers=auth)
     assert unknown.status_code == 422 and unknown.json()["code"] == "application.user_consent_scopes_not_found"
@@ -122,8 +135,9 @@ async def test_consent_scopes_for_third_party_apps(client: AsyncClient, auth: di
 
 async def test_consent_scopes_need_a_third_party_app(client: AsyncClient, auth: dict[str, str]) -> None:
     app = await app_of(client, auth, type="Traditional")
-    response = await client.post(f"/api/applications/{app['id']}/user-consent-scopes", json={"userScopes": ["email"]},
-                                 headers=auth)
+    response = await client.post(
+        f"/api/applications/{app['id']}/user-consent-scopes", json={"userScopes": ["email"]}, headers=auth
+    )
     assert response.status_code == 400 and response.json()["code"] == "application.third_party_application_only"
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gatehouse_platform.logging import get_logger
 from gatehouse_platform.messaging import dead_letter_subject
+from gatehouse_platform.tracing import extract_context, tracer
 
 log = get_logger("gatehouse.consumer")
 
@@ -92,7 +93,10 @@ class EventConsumer:
             await self._dead_letter(msg, f"undecodable event: {exc}")
             return
         try:
-            await self._handle_once(event)
+            with tracer("gatehouse.consumer").start_as_current_span(
+                f"consume {self.durable} {event.type}", context=extract_context(msg.headers)
+            ):
+                await self._handle_once(event)
         except Exception as exc:
             delivered = msg.metadata.num_delivered
             if delivered >= self.max_deliver:

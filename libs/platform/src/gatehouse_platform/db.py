@@ -25,11 +25,14 @@ def _json_dumps(value: Any) -> str:
     return msgspec.json.encode(value).decode()
 
 
-def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
+def create_engine(url: str, pool_size: int = 20) -> AsyncEngine:
+    """A pool sized for the service's concurrency: connections are kept (no overflow churn, which would
+    open a PostgreSQL backend per burst and lose asyncpg's prepared-statement cache)."""
     return create_async_engine(
         sqlalchemy_url(url),
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=2,
+        pool_timeout=10,
         pool_pre_ping=False,
         pool_recycle=1800,
         json_serializer=_json_dumps,

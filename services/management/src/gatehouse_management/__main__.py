@@ -18,12 +18,12 @@ async def _seed(settings: ManagementSettings, bootstrap: bool) -> None:
     engine = create_engine(settings.database_url, pool_size=2)
     try:
         tenant = settings.default_tenant_id
-        await seed_tenant(engine, tenant)
+        role_id = await seed_tenant(engine, tenant)
         print(f"seeded tenant `{tenant}`")
         if bootstrap:
             service = ApplicationService(engine, ApplicationStore(), Outbox("management", settings.subject_prefix))
             path = Path(settings.bootstrap_file)
-            creds = await bootstrap_app(engine, service, tenant, settings.public_url, path)
+            creds = await bootstrap_app(engine, service, tenant, settings.public_url, path, role_id)
             print(f"bootstrap app: client_id={creds.client_id} (credentials in {path})")
     finally:
         await engine.dispose()

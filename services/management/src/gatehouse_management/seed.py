@@ -20,7 +20,7 @@ from gatehouse_schema.tables.management import (
     scopes,
 )
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gatehouse_management.api.application_bodies import CreateApplication
 from gatehouse_management.services.applications import ApplicationService
@@ -39,48 +39,67 @@ class Bootstrap(msgspec.Struct):
     client_secret: str
 
 
-async def seed_tenant(engine: AsyncEngine, tenant_id: str) -> None:
+async def _ensure(conn: AsyncConnection, table: sa.Table, match: dict[str, Any], values: dict[str, Any]) -> str:
+    """The id of the row matching `match`, inserting `values` first if there is none."""
+    query = sa.select(table.c.id).where(*(table.c[k] == v for k, v in match.items()))
+    found = (await conn.execute(query)).scalar_one_or_none()
+    if found is not None:
+        return str(found)
+    await conn.execute(insert(table).values(**values).on_conflict_do_nothing())
+    return str((await conn.execute(query)).scalar_one())
+
+
+async def seed_tenant(engine: AsyncEngine, tenant_id: str) -> str:
+    """Ensures the Management API resource, its `all` scope and the access role; returns the role id.
+
+    Rows that already exist (also ones created through the API) are reused, never duplicated."""
+    indicator = management_resource_indicator(tenant_id)
     async with engine.begin() as conn:
-        rows: list[tuple[sa.Table, dict[str, Any]]] = [
-            (
-                resources,
-                {
-                    "tenant_id": tenant_id,
-                    "id": MANAGEMENT_RESOURCE_ID,
-                    "name": "Logto Management API",
-                    "indicator": management_resource_indicator(tenant_id),
-                    "is_default": False,
-                    "access_token_ttl": 3600,
-                },
-            ),
-            (
-                scopes,
-                {
-                    "tenant_id": tenant_id,
-                    "id": MANAGEMENT_SCOPE_ID,
-                    "resource_id": MANAGEMENT_RESOURCE_ID,
-                    "name": MANAGEMENT_API_SCOPE,
-                    "description": "Default scope for Management API, allows all permissions.",
-                },
-            ),
-            (
-                roles,
-                {
-                    "tenant_id": tenant_id,
-                    "id": MANAGEMENT_ROLE_ID,
-                    "name": MANAGEMENT_ROLE_NAME,
-                    "description": "This default role grants access to the Logto management API.",
-                    "type": "MachineToMachine",
-                    "is_default": False,
-                },
-            ),
-            (
-                roles_scopes,
-                {"tenant_id": tenant_id, "role_id": MANAGEMENT_ROLE_ID, "scope_id": MANAGEMENT_SCOPE_ID},
-            ),
-        ]
-        for table, values in rows:
-            await conn.execute(insert(table).values(**values).on_conflict_do_nothing())
+        await conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"seed:{tenant_id}"})
+        resource_id = await _ensure(
+            conn,
+            resources,
+            {"tenant_id": tenant_id, "indicator": indicator},
+            {
+                "tenant_id": tenant_id,
+                "id": MANAGEMENT_RESOURCE_ID,
+                "name": "Logto Management API",
+                "indicator": indicator,
+                "is_default": False,
+                "access_token_ttl": 3600,
+            },
+        )
+        scope_id = await _ensure(
+            conn,
+            scopes,
+            {"tenant_id": tenant_id, "resource_id": resource_id, "name": MANAGEMENT_API_SCOPE},
+            {
+                "tenant_id": tenant_id,
+                "id": MANAGEMENT_SCOPE_ID,
+                "resource_id": resource_id,
+                "name": MANAGEMENT_API_SCOPE,
+                "description": "Default scope for Management API, allows all permissions.",
+            },
+        )
+        role_id = await _ensure(
+            conn,
+            roles,
+            {"tenant_id": tenant_id, "name": MANAGEMENT_ROLE_NAME},
+            {
+                "tenant_id": tenant_id,
+                "id": MANAGEMENT_ROLE_ID,
+                "name": MANAGEMENT_ROLE_NAME,
+                "description": "This default role grants access to the Logto management API.",
+                "type": "MachineToMachine",
+                "is_default": False,
+            },
+        )
+        await conn.execute(
+            insert(roles_scopes)
+            .values(tenant_id=tenant_id, role_id=role_id, scope_id=scope_id)
+            .on_conflict_do_nothing()
+        )
+    return role_id
 
 
 async def _app_exists(engine: AsyncEngine, tenant_id: str, app_id: str) -> bool:
@@ -92,7 +111,7 @@ async def _app_exists(engine: AsyncEngine, tenant_id: str, app_id: str) -> bool:
 
 
 async def bootstrap_app(
-    engine: AsyncEngine, service: ApplicationService, tenant_id: str, endpoint: str, path: Path
+    engine: AsyncEngine, service: ApplicationService, tenant_id: str, endpoint: str, path: Path, role_id: str
 ) -> Bootstrap:
     """The bootstrap M2M app: reuse the one in `path` if it still exists, else create one."""
     raw = await asyncio.to_thread(lambda: path.read_bytes() if path.exists() else None)
@@ -112,7 +131,7 @@ async def bootstrap_app(
     async with engine.begin() as conn:
         await conn.execute(
             insert(applications_roles)
-            .values(tenant_id=tenant_id, application_id=app.id, role_id=MANAGEMENT_ROLE_ID)
+            .values(tenant_id=tenant_id, application_id=app.id, role_id=role_id)
             .on_conflict_do_nothing()
         )
     secrets = await service.list_secrets(tenant_id, app.id)
