@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import sqlalchemy as sa
-
 from gatehouse_management.persistence.applications import ApplicationStore
 from gatehouse_management.seed import bootstrap_app, seed_tenant
 from gatehouse_management.services.applications import ApplicationService
