@@ -1,7 +1,7 @@
 """ASGI middleware: request id, trace context and (optionally) an access log line per request."""
 
+import os
 import time
-import uuid
 
 import structlog
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -24,10 +24,15 @@ class ObservabilityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        request_id = headers.get("x-request-id") or ""
+        request_id = ""
+        carrier: dict[str, str] = {}
+        for key, value in scope["headers"]:
+            if key == b"x-request-id":
+                request_id = value.decode("latin-1")
+            elif key == b"traceparent" or key == b"tracestate":
+                carrier[key.decode()] = value.decode("latin-1")
         if not request_id:  # make it visible to the app (and to the gateway's proxy) as if the client sent it
-            request_id = uuid.uuid4().hex
+            request_id = os.urandom(16).hex()
             scope["headers"] = [*scope["headers"], (b"x-request-id", request_id.encode())]
         status = 500
         started = time.perf_counter()
@@ -45,7 +50,7 @@ class ObservabilityMiddleware:
         method = scope["method"]  # type: ignore[typeddict-item]
         path = scope["path"]
         with _tracer.start_as_current_span(
-            f"{method} {path}", context=extract_context(headers), kind=SpanKind.SERVER
+            f"{method} {path}", context=extract_context(carrier), kind=SpanKind.SERVER
         ) as span:
             with structlog.contextvars.bound_contextvars(request_id=request_id):
                 try:

@@ -7,16 +7,20 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased
 
 _configured = False
 
 
 def configure_tracing(service: str, otlp_endpoint: str | None) -> None:
-    """Spans always get ids (for logs); they are exported only when an OTLP endpoint is set."""
+    """Spans always get ids (for logs and `traceparent`); they are recorded and exported only when an
+    OTLP endpoint is set. Without one, spans are non-recording, which keeps tracing off the hot path
+    (recording two spans per request cost the gateway ~15% of its CPU)."""
     global _configured
     if _configured:
         return
-    provider = TracerProvider(resource=Resource.create({"service.name": f"gatehouse-{service}"}))
+    sampler = ParentBased(ALWAYS_ON) if otlp_endpoint else ParentBased(ALWAYS_OFF)
+    provider = TracerProvider(resource=Resource.create({"service.name": f"gatehouse-{service}"}), sampler=sampler)
     if otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
