@@ -30,6 +30,7 @@ HOP_BY_HOP = frozenset(
     }
 )
 _tracer = trace.get_tracer("gatehouse.gateway")
+SMALL_BODY = 256 * 1024
 
 
 class BodyTooLarge(Exception):
@@ -170,11 +171,22 @@ class Proxy:
                         ]
                         if not any(k.lower() == b"x-request-id" for k, _ in response_headers):
                             response_headers.append((b"x-request-id", request_id.encode()))
-                        await send({"type": "http.response.start", "status": resp.status, "headers": response_headers})
-                        started = True
-                        async for chunk in resp.content.iter_chunked(65536):
-                            await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                        await send({"type": "http.response.body", "body": b"", "more_body": False})
+                        if resp.content_length is not None and resp.content_length <= SMALL_BODY:
+                            # the common API answer: read it whole, then one start and one body message (a
+                            # service failing mid-body then still gets a clean 503/504 in the error shape)
+                            body = await resp.content.readexactly(resp.content_length)
+                            start = {"type": "http.response.start", "status": resp.status, "headers": response_headers}
+                            await send(start)  # type: ignore[arg-type]
+                            started = True
+                            await send({"type": "http.response.body", "body": body, "more_body": False})
+                        else:
+                            await send(
+                                {"type": "http.response.start", "status": resp.status, "headers": response_headers}
+                            )
+                            started = True
+                            async for chunk in resp.content.iter_chunked(65536):
+                                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                            await send({"type": "http.response.body", "body": b"", "more_body": False})
                 except Exception as exc:
                     if started:  # the client has a status line already: abort, so it cannot take the body as whole
                         raise ResponseAborted(f"{service} failed mid-response: {exc!r}") from exc

@@ -100,6 +100,11 @@ class Route:
     segments: tuple[str, ...]
     service: str
 
+    @property
+    def rank(self) -> tuple[int, int]:
+        """More segments first; among equals, fewer wildcards."""
+        return (len(self.segments), -sum(s == "*" for s in self.segments))
+
     def matches(self, parts: list[str]) -> bool:
         if len(parts) < len(self.segments):
             return False
@@ -111,13 +116,20 @@ class RouteTable:
         routes = [Route(tuple(p.strip("/").split("/")), s) for p, s in table.items()]
         # most segments first; among equals, literal segments before wildcards
         routes.sort(key=lambda r: (-len(r.segments), sum(s == "*" for s in r.segments)))
-        self._by_first: dict[str, list[Route]] = {}
+        # Indexed by the first two segments (almost every route starts with `api`): a lookup checks only
+        # the few patterns that can match, longest first.
+        self._by_prefix: dict[tuple[str, ...], list[Route]] = {}
         for route in routes:
-            self._by_first.setdefault(route.segments[0], []).append(route)
+            self._by_prefix.setdefault(route.segments[:2], []).append(route)
 
     def resolve(self, path: str) -> str | None:
         parts = path.strip("/").split("/")
-        for route in self._by_first.get(parts[0], ()):
-            if route.matches(parts):
-                return route.service
-        return None
+        first = parts[0]
+        second = parts[1] if len(parts) > 1 else None
+        best: Route | None = None
+        for key in ((first, second), (first, "*"), (first,)):
+            for route in self._by_prefix.get(key, ()):  # type: ignore[arg-type]
+                if route.matches(parts) and (best is None or route.rank > best.rank):
+                    best = route
+                    break  # each bucket is sorted longest first
+        return None if best is None else best.service
