@@ -12,6 +12,8 @@ from gatehouse_schema.api.applications import Application, CustomClientMetadata,
 from gatehouse_schema.tables.management import application_secrets, applications, applications_roles
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gatehouse_management.persistence.paging import fetch_page
+
 
 def _ms(value: datetime | None) -> int | None:
     return None if value is None else int(value.timestamp() * 1000)
@@ -86,14 +88,7 @@ class ApplicationStore:
                 )
             )
         query = sa.select(*_COLUMNS).where(*conditions).order_by(applications.c.created_at.desc(), applications.c.id)
-        if page is None:
-            rows = (await conn.execute(query)).all()
-            return len(rows), [row_to_application(r) for r in rows]
-        total = (
-            await conn.execute(sa.select(sa.func.count()).select_from(applications).where(*conditions))
-        ).scalar_one()
-        rows = (await conn.execute(query.limit(page.limit).offset(page.offset))).all()
-        return total, [row_to_application(r) for r in rows]
+        return await fetch_page(conn, query, applications, conditions, page, row_to_application)
 
     async def update(self, conn: AsyncConnection, tenant_id: str, app_id: str, values: dict[str, Any]) -> Application:
         row = (

@@ -8,6 +8,7 @@ from gatehouse_schema.api.resources import Resource, Scope
 from gatehouse_schema.tables.management import resources, scopes
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gatehouse_management.persistence.paging import fetch_page
 from gatehouse_management.persistence.rows import epoch_ms
 
 
@@ -60,12 +61,7 @@ class ResourceStore:
     async def search(self, conn: AsyncConnection, tenant_id: str, page: Page | None) -> tuple[int, list[Resource]]:
         where = [resources.c.tenant_id == tenant_id]
         query = sa.select(resources).where(*where).order_by(resources.c.name, resources.c.id)
-        if page is None:
-            rows = (await conn.execute(query)).all()
-            return len(rows), [to_resource(r) for r in rows]
-        total = (await conn.execute(sa.select(sa.func.count()).select_from(resources).where(*where))).scalar_one()
-        rows = (await conn.execute(query.limit(page.limit).offset(page.offset))).all()
-        return total, [to_resource(r) for r in rows]
+        return await fetch_page(conn, query, resources, where, page, to_resource)
 
     async def update(self, conn: AsyncConnection, tenant_id: str, resource_id: str, values: dict[str, Any]) -> Resource:
         row = (
@@ -121,12 +117,7 @@ class ScopeStore:
         where = [scopes.c.tenant_id == tenant_id, scopes.c.resource_id.in_(resource_ids)]
         where += _search(("name", "description"), scopes, term)
         query = sa.select(scopes).where(*where).order_by(scopes.c.created_at, scopes.c.id)
-        if page is None:
-            rows = (await conn.execute(query)).all()
-            return len(rows), [to_scope(r) for r in rows]
-        total = (await conn.execute(sa.select(sa.func.count()).select_from(scopes).where(*where))).scalar_one()
-        rows = (await conn.execute(query.limit(page.limit).offset(page.offset))).all()
-        return total, [to_scope(r) for r in rows]
+        return await fetch_page(conn, query, scopes, where, page, to_scope)
 
     async def update(self, conn: AsyncConnection, tenant_id: str, scope_id: str, values: dict[str, Any]) -> Scope:
         row = (

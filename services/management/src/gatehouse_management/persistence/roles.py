@@ -10,6 +10,7 @@ from gatehouse_schema.api.roles import Role, ScopeWithResource
 from gatehouse_schema.tables.management import applications_roles, resources, roles, roles_scopes, scopes, users_roles
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gatehouse_management.persistence.paging import fetch_page
 from gatehouse_management.persistence.resources import to_resource, to_scope
 
 
@@ -89,12 +90,7 @@ class RoleStore:
     ) -> tuple[int, list[Role]]:
         conditions = _filter(tenant_id, where)
         query = sa.select(roles).where(*conditions).order_by(roles.c.created_at.desc(), roles.c.id)
-        if page is None:
-            rows = (await conn.execute(query)).all()
-            return len(rows), [to_role(r) for r in rows]
-        total = (await conn.execute(sa.select(sa.func.count()).select_from(roles).where(*conditions))).scalar_one()
-        rows = (await conn.execute(query.limit(page.limit).offset(page.offset))).all()
-        return total, [to_role(r) for r in rows]
+        return await fetch_page(conn, query, roles, conditions, page, to_role)
 
     async def default_role_ids(self, conn: AsyncConnection, tenant_id: str) -> list[str]:
         rows = await conn.execute(
