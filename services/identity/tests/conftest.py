@@ -9,6 +9,7 @@ from gatehouse_identity.config import IdentitySettings
 from gatehouse_platform.db import create_engine
 from gatehouse_schema.ids import generate_id, generate_secret
 from gatehouse_schema.tables import management as m
+from gatehouse_testing.issuer import TestIssuer
 from gatehouse_testing.plugin import running
 from httpx import AsyncClient
 from sqlalchemy.dialects.postgresql import insert
@@ -23,9 +24,21 @@ class Client:
 
 
 @pytest_asyncio.fixture(scope="session")
-async def client(make_settings: Callable[..., Any]) -> AsyncIterator[AsyncClient]:
-    async with running(create_app(make_settings(IdentitySettings))) as c:
+async def client(make_settings: Callable[..., Any], test_issuer: TestIssuer) -> AsyncIterator[AsyncClient]:
+    """Identity, trusting the test issuer's Management API tokens; cheap argon2 parameters for speed."""
+    settings = make_settings(
+        IdentitySettings,
+        identity_url=test_issuer.url,
+        password_hash_memory_kib=256,
+        password_hash_time_cost=1,
+    )
+    async with running(create_app(settings)) as c:
         yield c
+
+
+@pytest_asyncio.fixture(scope="session")
+def auth(test_issuer: TestIssuer) -> dict[str, str]:
+    return test_issuer.management_headers()
 
 
 @pytest_asyncio.fixture(scope="session")

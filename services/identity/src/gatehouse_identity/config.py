@@ -5,3 +5,9 @@ class IdentitySettings(Settings, kw_only=True):
     service_name: str = "identity"
     port: int = 3101
     client_cache_ttl: float = 300.0
+    # argon2id cost for passwords set here: OWASP's minimum (19 MiB, 2 passes, 1 lane) by default
+    password_hash_memory_kib: int = 19456
+    password_hash_time_cost: int = 2
+    password_hash_parallelism: int = 1
+    # how many password hashes run at once (each in a worker thread, holding its memory)
+    password_hash_concurrency: int = 2

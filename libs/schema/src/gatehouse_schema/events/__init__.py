@@ -8,7 +8,13 @@ from gatehouse_schema.events.envelope import (
     event_subject,
     make_event,
 )
-from gatehouse_schema.events.identity import SigningKeyRotated
+from gatehouse_schema.events.identity import (
+    SigningKeyRotated,
+    UserCreated,
+    UserDataUpdated,
+    UserDeleted,
+    UserSuspensionStatusUpdated,
+)
 from gatehouse_schema.events.management import (
     ApplicationCreated,
     ApplicationDataUpdated,
@@ -44,6 +50,10 @@ CATALOGUE: tuple[type[EventData], ...] = (
     ScopeDataUpdated,
     ScopeDeleted,
     SigningKeyRotated,
+    UserCreated,
+    UserDataUpdated,
+    UserDeleted,
+    UserSuspensionStatusUpdated,
 )
 
 __all__ = [
@@ -68,6 +78,10 @@ __all__ = [
     "ScopeDataUpdated",
     "ScopeDeleted",
     "SigningKeyRotated",
+    "UserCreated",
+    "UserDataUpdated",
+    "UserDeleted",
+    "UserSuspensionStatusUpdated",
     "event_subject",
     "make_event",
 ]

@@ -53,4 +53,11 @@ CREATE UNIQUE INDEX users_primary_phone ON identity.users (tenant_id, primary_ph
 CREATE INDEX users_created ON identity.users (tenant_id, created_at DESC, id);
 """,
     ),
+    Migration(
+        3,
+        "user password expiration",
+        """
+ALTER TABLE identity.users ADD COLUMN password_expired boolean NOT NULL DEFAULT false;
+""",
+    ),
 ]

@@ -34,6 +34,7 @@ users = sa.Table(
     sa.Column("primary_phone", sa.String(128)),
     sa.Column("password_encrypted", sa.String(256)),
     sa.Column("password_encryption_method", sa.String(32)),
+    sa.Column("password_expired", sa.Boolean, nullable=False),
     sa.Column("name", sa.String(128)),
     sa.Column("avatar", sa.String(2048)),
     sa.Column("profile", JSONB, nullable=False),
