@@ -4,11 +4,19 @@ Every run gets its own database (`gh_bench_<id>`), its own JetStream stream and 
 (`GH_BENCH_<ID>_EVENTS`, `ghbench<id>`) and free ports, so it never collides with a running
 `make run` (3001/31xx) or with a test run; all of them are removed at the end.
 
-Benchmarks (16 concurrent connections, 2 s warm-up, then 10 s measured):
+Benchmarks (16 concurrent connections, 2 s warm-up, then 10 s measured), `--suite gateway|management|all`:
 
+gateway suite
 1. `POST /oidc/token` (client_credentials, client_secret_basic, bootstrap app) through the gateway.
 2. `GET /api/applications/{id}` with a Bearer token, through the gateway and straight to the
    management service, and the ratio gateway/direct.
+
+management suite (tenant seeded by bench/seed_tenant.py: 10,000 users, 1,000 applications, 200 roles;
+query plans of the list endpoints captured by bench/query_plans.py before the services start)
+3. `GET /api/applications?page=1&page_size=20` through the gateway and straight to management.
+4. `GET /api/roles/{id}/users?page=1&page_size=20` (the role with 2,000 users), the same two ways.
+5. `POST /api/applications` (a new SPA per request) through the gateway.
+   3-5 are checked against the issue's targets (≥ 1,500 req/s and p99 < 50 ms for 3 and 4, ≥ 300/s for 5).
 
 Then the RSS of every service (process tree: granian main process plus its worker) and the CPU
 time each service used per phase. Results are appended to bench/RESULTS.md (see bench/README.md).
@@ -39,7 +47,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -309,6 +317,13 @@ class Target:
     url: str
     headers: dict[str, str]
     body: str = ""
+    # a body unique per request: prefix + "<load thread>-<request number>" + suffix (POST benchmarks)
+    body_parts: tuple[str, str] | None = None
+
+    def numbered_body(self, thread: int, n: int) -> str:
+        if self.body_parts is None:
+            return self.body
+        return f"{self.body_parts[0]}{thread}-{n}{self.body_parts[1]}"
 
 
 # --------------------------------------------------------------------------- wrk
@@ -321,7 +336,9 @@ wrk.body = {body}
 local threads = {{}}
 function setup(thread)
   table.insert(threads, thread)
+  thread:set("tid", #threads)
 end
+{request}
 
 function init(args)
   non200 = 0
@@ -360,9 +377,22 @@ def lua_str(s: str) -> str:
     return json.dumps(s)  # a JSON string is a valid Lua string literal for ASCII content
 
 
+WRK_NUMBERED_REQUEST = """
+local counter = 0
+function request()
+  counter = counter + 1
+  return wrk.format(nil, nil, nil, {prefix} .. tid .. "-" .. counter .. {suffix})
+end
+"""
+
+
 def wrk_script(target: Target, workdir: Path) -> Path:
     headers = "\n".join(f"wrk.headers[{lua_str(k)}] = {lua_str(v)}" for k, v in target.headers.items())
-    text = WRK_LUA.format(method=lua_str(target.method), body=lua_str(target.body), headers=headers)
+    request = ""
+    if target.body_parts is not None:  # a Lua request() per request: slower for wrk, fine at a few 100/s
+        prefix, suffix = (lua_str(part) for part in target.body_parts)
+        request = WRK_NUMBERED_REQUEST.format(prefix=prefix, suffix=suffix)
+    text = WRK_LUA.format(method=lua_str(target.method), body=lua_str(target.body), headers=headers, request=request)
     path = workdir / f"{re.sub(r'[^a-z0-9]+', '_', target.name.lower())}.lua"
     path.write_text(text)
     return path
@@ -446,19 +476,23 @@ async def _python_load(target: Target, connections: int, duration: float, warmup
     measure_from = start + warmup
     stop_at = measure_from + duration
     body = target.body.encode() if target.body else None
+    numbered = target.body_parts is not None
     connector = aiohttp.TCPConnector(limit=connections, force_close=False)
     timeout = aiohttp.ClientTimeout(total=10)
     session = aiohttp.ClientSession(connector=connector, timeout=timeout, skip_auto_headers=("User-Agent",))
     async with session as s:
 
-        async def worker() -> None:
+        async def worker(index: int) -> None:
+            sent = 0
             while True:
                 t0 = now()
                 if t0 >= stop_at:
                     return
                 status = 0
+                sent += 1
+                data = target.numbered_body(index, sent).encode() if numbered else body
                 try:
-                    request = s.request(target.method, target.url, headers=target.headers, data=body)
+                    request = s.request(target.method, target.url, headers=target.headers, data=data)
                     async with request as resp:
                         await resp.read()
                         status = resp.status
@@ -475,7 +509,7 @@ async def _python_load(target: Target, connections: int, duration: float, warmup
                     state["non200"] += 1
                     codes[str(status)] = codes.get(str(status), 0) + 1
 
-        await asyncio.gather(*(worker() for _ in range(connections)))
+        await asyncio.gather(*(worker(i + 1) for i in range(connections)))
     latencies.sort()
     return {
         "requests": state["requests"],
@@ -531,15 +565,36 @@ def run_python(target: Target, connections: int, duration: float, warmup: float,
 
 
 def http(method: str, url: str, headers: dict[str, str], body: str = "") -> tuple[int, bytes]:
+    status, _, data = http_with_headers(method, url, headers, body)
+    return status, data
+
+
+def http_with_headers(
+    method: str, url: str, headers: dict[str, str], body: str = ""
+) -> tuple[int, dict[str, str], bytes]:
     req = urllib.request.Request(url, data=body.encode() if body else None, method=method, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
-            return resp.status, resp.read()
+            return resp.status, dict(resp.headers.items()), resp.read()
     except urllib.error.HTTPError as err:
-        return err.code, err.read()
+        return err.code, dict(err.headers.items()), err.read()
 
 
 # --------------------------------------------------------------------------- the run
+
+
+@dataclass(frozen=True)
+class Goal:
+    min_rps: float
+    max_p99_ms: float | None = None
+
+    def met(self, r: LoadResult) -> bool:
+        ok = r.rps >= self.min_rps and r.non_200 == 0 and r.socket_errors == 0
+        return ok and (self.max_p99_ms is None or r.p99_ms < self.max_p99_ms)
+
+    def describe(self) -> str:
+        p99 = f", p99 < {self.max_p99_ms:g} ms" if self.max_p99_ms is not None else ""
+        return f"≥ {self.min_rps:,.0f} req/s{p99}, all 200"
 
 
 @dataclass
@@ -555,6 +610,10 @@ class Run:
     rss: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     load_after: str = ""
     notes: list[str] = field(default_factory=list)
+    suites: tuple[str, ...] = ("gateway", "management")
+    seeded: Any = None  # seed_tenant.SeedResult of the management suite
+    plans: Any = None  # query_plans.PlanReport of the management suite
+    goals: dict[str, Goal] = field(default_factory=dict)  # benchmark name -> the issue's target
 
 
 def delete_streams(nats_url: str, names: list[str]) -> None:
@@ -592,6 +651,7 @@ class Platform:
     db_name: str
     workdir: Path
     admin_url: str
+    database_url: str = ""
 
     def sampler(self) -> CpuSampler:
         pids = {name: proc.pid for name, proc in self.stack.procs.items()}
@@ -599,9 +659,13 @@ class Platform:
 
 
 @contextlib.contextmanager
-def running_platform(settings: dict[str, str]) -> Iterator[Platform]:
+def running_platform(
+    settings: dict[str, str], before_start: Callable[[str, dict[str, str]], None] | None = None
+) -> Iterator[Platform]:
     """The six services as real processes on free ports, with their own database and streams,
-    all removed on the way out. `settings` gets what a report should say about the setup."""
+    all removed on the way out. `settings` gets what a report should say about the setup;
+    `before_start(database_url, bootstrap credentials)` runs after the migrations and the bootstrap
+    seed, before the services start (the management suite seeds its tenant there)."""
     from gatehouse_devstack.stack import SERVICES, Stack, StackConfig, prepare
     from gatehouse_platform.config import Settings
     from gatehouse_platform.messaging import dead_letter_stream
@@ -645,10 +709,12 @@ def running_platform(settings: dict[str, str]) -> Iterator[Platform]:
         try:
             t0 = time.monotonic()
             prepare(config, bootstrap=True)
+            creds = json.loads(config.bootstrap_file.read_text())
+            if before_start is not None:
+                before_start(config.database_url, creds)
             stack.start()
             print(f"stack up in {time.monotonic() - t0:.1f} s (logs in {workdir / 'logs'})", flush=True)
-            creds = json.loads(config.bootstrap_file.read_text())
-            yield Platform(stack, creds, db_name, workdir, admin_url)
+            yield Platform(stack, creds, db_name, workdir, admin_url, config.database_url)
         except BaseException:
             keep_workdir = True
             raise
@@ -686,12 +752,29 @@ def fetch_token(target: Target) -> str:
     return token
 
 
+GET_APP = "GET /api/applications/{id}"
+LIST_APPS = "GET /api/applications?page=1&page_size=20"
+LIST_ROLE_USERS = "GET /api/roles/{id}/users?page=1&page_size=20"
+CREATE_APP = "POST /api/applications"
+VIA_GATEWAY, DIRECT = " via gateway", " direct to management"
+#: the issue's targets for the management suite (through the gateway, 16 clients, seeded tenant)
+MANAGEMENT_GOALS = {
+    LIST_APPS + VIA_GATEWAY: Goal(1500, 50),
+    LIST_ROLE_USERS + VIA_GATEWAY: Goal(1500, 50),
+    CREATE_APP + VIA_GATEWAY: Goal(300),
+}
+CREATE_BODY = (  # the name gets "<load thread>-<request number>"
+    '{"name":"bench-',
+    '","type":"SPA","oidcClientMetadata":{"redirectUris":["https://b.example/cb"],"postLogoutRedirectUris":[]}}',
+)
+
+
 def application_targets(p: Platform, access_token: str) -> tuple[Target, Target]:
     """GET the bootstrap app through the gateway and straight to management; both must answer 200."""
     path = f"/api/applications/{p.creds['client_id']}"
     bearer = {"Authorization": f"Bearer {access_token}"}
-    gw = Target("GET /api/applications/{id} via gateway", "GET", p.stack.url("gateway") + path, bearer)
-    direct = Target("GET /api/applications/{id} direct to management", "GET", p.stack.url("management") + path, bearer)
+    gw = Target(GET_APP + VIA_GATEWAY, "GET", p.stack.url("gateway") + path, bearer)
+    direct = Target(GET_APP + DIRECT, "GET", p.stack.url("management") + path, bearer)
     for t in (gw, direct):
         status, body = http(t.method, t.url, t.headers)
         if status != 200:
@@ -700,11 +783,65 @@ def application_targets(p: Platform, access_token: str) -> tuple[Target, Target]
     return gw, direct
 
 
+def seed_management_tenant(run: Run) -> Callable[[str, dict[str, str]], None]:
+    """The hook that seeds the tenant and captures the list endpoints' query plans before the start."""
+
+    def hook(database_url: str, creds: dict[str, str]) -> None:
+        import query_plans
+        import seed_tenant
+
+        run.seeded = seed_tenant.seed(database_url, creds["tenant_id"])
+        counts = ", ".join(f"{k} {v}" for k, v in run.seeded.counts.items())
+        print(f"seeded tenant {creds['tenant_id']} in {run.seeded.seconds:.1f} s: {counts}", flush=True)
+        small = (run.seeded.small_role_id, run.seeded.small_role_users)
+        run.plans = query_plans.capture(database_url, creds["tenant_id"], run.seeded.big_role_id, small)
+        print(f"captured {len(run.plans.statements)} query plans", flush=True)
+
+    return hook
+
+
+def management_targets(p: Platform, access_token: str, run: Run) -> list[Target]:
+    """The management suite's targets; each must answer 200 once (the lists with 20 items and the
+    seeded total in `Total-Number`) before it is measured."""
+    bearer = {"Authorization": f"Bearer {access_token}"}
+    gw, mg = p.stack.url("gateway"), p.stack.url("management")
+    apps = "/api/applications?page=1&page_size=20"
+    users = f"/api/roles/{run.seeded.big_role_id}/users?page=1&page_size=20"
+    json_bearer = {**bearer, "Content-Type": "application/json"}
+    import seed_tenant
+
+    expected_totals = {apps: run.seeded.counts["management.applications"], users: seed_tenant.BIG_ROLE_USERS}
+    targets = [
+        Target(LIST_APPS + VIA_GATEWAY, "GET", gw + apps, bearer),
+        Target(LIST_APPS + DIRECT, "GET", mg + apps, bearer),
+        Target(LIST_ROLE_USERS + VIA_GATEWAY, "GET", gw + users, bearer),
+        Target(LIST_ROLE_USERS + DIRECT, "GET", mg + users, bearer),
+        Target(CREATE_APP + VIA_GATEWAY, "POST", gw + "/api/applications", json_bearer, body_parts=CREATE_BODY),
+    ]
+    for t in targets:
+        status, headers, body = http_with_headers(t.method, t.url, t.headers, t.numbered_body(0, 0))
+        if status != 200:
+            raise RuntimeError(f"{t.name}: {status} {body[:300]!r}")
+        payload = json.loads(body)
+        if t.method == "GET":
+            total = {k.lower(): v for k, v in headers.items()}.get("total-number")
+            path = t.url.split("/", 3)[3]
+            want = expected_totals["/" + path]
+            if not isinstance(payload, list) or len(payload) != 20 or total != str(want):
+                raise RuntimeError(f"{t.name}: {len(payload)} items, Total-Number {total} (expected 20 and {want})")
+        elif payload.get("type") != "SPA" or not payload.get("id"):
+            raise RuntimeError(f"{t.name}: unexpected answer {body[:300]!r}")
+    print("management checks ok (lists: 20 items and the seeded totals; POST: 200 with the new app)", flush=True)
+    run.goals.update(MANAGEMENT_GOALS)
+    return targets
+
+
 def benchmark(args: argparse.Namespace, run: Run) -> None:
-    with running_platform(run.settings) as p:
+    hook = seed_management_tenant(run) if "management" in run.suites else None
+    with running_platform(run.settings, before_start=hook) as p:
         sample = p.sampler()
         token = token_target(p)
-        gw_target, direct_target = application_targets(p, fetch_token(token))
+        access_token = fetch_token(token)
 
         def load(target: Target) -> LoadResult:
             print(
@@ -722,10 +859,15 @@ def benchmark(args: argparse.Namespace, run: Run) -> None:
             )
             return r
 
-        run.results.append(load(token))
-        for i in range(args.rounds):  # ABBA order, so a drift in background load hits both sides alike
-            pair = (gw_target, direct_target) if i % 2 == 0 else (direct_target, gw_target)
-            for target in pair:
+        if "gateway" in run.suites:
+            gw_target, direct_target = application_targets(p, access_token)
+            run.results.append(load(token))
+            for i in range(args.rounds):  # ABBA order, so a drift in background load hits both sides alike
+                pair = (gw_target, direct_target) if i % 2 == 0 else (direct_target, gw_target)
+                for target in pair:
+                    run.results.append(load(target))
+        if "management" in run.suites:
+            for target in management_targets(p, access_token, run):  # the POST last: it grows the table
                 run.results.append(load(target))
         for name, proc in p.stack.procs.items():
             run.rss[name] = [(pid, rss_kib(pid)) for pid in process_tree(proc.pid)]
@@ -753,8 +895,16 @@ def render(run: Run, duration: float, warmup: float, connections: int) -> str:
         "(the machine is shared; other sessions may have been running tests at the same time); "
         "load generator, six services, PostgreSQL and NATS all on the same machine",
     ]
+    lines.append(f"- Suites: {', '.join(run.suites)}")
     for k, v in run.settings.items():
         lines.append(f"- {k}: {v}")
+    if run.seeded is not None:
+        counts = ", ".join(f"`{k}` {v:,}" for k, v in run.seeded.counts.items())
+        lines.append(
+            f"- Seeded tenant `{run.seeded.tenant_id}` (bench/seed_tenant.py, COPY then VACUUM ANALYZE, "
+            f"{run.seeded.seconds:.1f} s, before the services started; the gateway suite ran on it too): "
+            f"rows {counts}; {run.seeded.distribution}"
+        )
     lines += [
         "",
         "| Benchmark | req/s | p50 ms | p90 ms | p99 ms | max ms | requests | non-200 | socket errors |",
@@ -766,8 +916,8 @@ def render(run: Run, duration: float, warmup: float, connections: int) -> str:
             f"| {r.name} | {r.rps:.1f} | {fmt_ms(r.p50_ms)} | {fmt_ms(r.p90_ms)} | {fmt_ms(r.p99_ms)} | "
             f"{fmt_ms(r.max_ms)} | {r.requests} | {r.non_200}{codes} | {r.socket_errors} |"
         )
-    gw = [r for r in run.results if r.name.endswith("via gateway") and "applications" in r.name]
-    direct = [r for r in run.results if r.name.endswith("direct to management")]
+    gw = [r for r in run.results if r.name == GET_APP + VIA_GATEWAY]
+    direct = [r for r in run.results if r.name == GET_APP + DIRECT]
     if gw and direct:
         gw_rps = statistics.median(r.rps for r in gw)
         direct_rps = statistics.median(r.rps for r in direct)
@@ -780,6 +930,32 @@ def render(run: Run, duration: float, warmup: float, connections: int) -> str:
             f"({gw_rps:.1f} / {direct_rps:.1f} req/s; target ≥ {RATIO_TARGET:.2f}: {verdict}). "
             f"Added p50 latency through the gateway: {added_p50:.2f} ms.",
         ]
+    goals = [(r, run.goals[r.name]) for r in run.results if r.name in run.goals]
+    if goals:
+        lines += [
+            "",
+            "Management targets (the issue: through the gateway, 16 clients, seeded tenant):",
+            "",
+            "| Benchmark | target | result | verdict |",
+            "| --- | --- | --- | --- |",
+        ]
+        for r, goal in goals:
+            errors = r.non_200 + r.socket_errors
+            result = f"{r.rps:,.1f} req/s, p99 {r.p99_ms:.2f} ms" + (f", {errors} errors" if errors else "")
+            verdict = "met" if goal.met(r) else f"**missed** ({r.rps / goal.min_rps * 100:.0f} % of the rate)"
+            lines.append(f"| {r.name} | {goal.describe()} | {result} | {verdict} |")
+        for name in (LIST_APPS, LIST_ROLE_USERS):
+            via = next((r for r in run.results if r.name == name + VIA_GATEWAY), None)
+            direct_r = next((r for r in run.results if r.name == name + DIRECT), None)
+            if via and direct_r and direct_r.rps:
+                n = max(direct_r.requests, 1)
+                lines += [
+                    "",
+                    f"`{name}`: gateway/direct {via.rps / direct_r.rps:.2f} ({via.rps:.1f} / {direct_r.rps:.1f} "
+                    f"req/s); straight to management it costs {direct_r.cpu_s.get('management', 0) / n * 1000:.2f} "
+                    f"ms of management CPU and {direct_r.cpu_s.get('postgres', 0) / n * 1000:.2f} ms of PostgreSQL "
+                    "CPU per request.",
+                ]
     if run.results:
         main_services = ("identity", "management", "gateway", "postgres")
         lines += [
@@ -831,6 +1007,10 @@ def render(run: Run, duration: float, warmup: float, connections: int) -> str:
         lines.append(f"| **total** | | **{total / 1024:.1f}** |")
     for note in run.notes:
         lines += ["", note]
+    if run.plans is not None:
+        import query_plans
+
+        lines += query_plans.render(run.plans)
     return "\n".join(lines) + "\n"
 
 
@@ -870,6 +1050,13 @@ def main(argv: list[str] | None = None) -> int:
         "--rounds", type=int, default=2, help="gateway/direct pairs for the GET benchmark (ABBA order; median)"
     )
     parser.add_argument("--tool", choices=("auto", "wrk", "python"), default="auto")
+    parser.add_argument(
+        "--suite",
+        choices=("gateway", "management", "all"),
+        default="all",
+        help="gateway: token + GET by id (gateway vs direct); management: seeded tenant, list and create "
+        "endpoints, query plans; all: both on one platform (default)",
+    )
     parser.add_argument("--no-write", action="store_true", help="print the results, do not append them")
     parser.add_argument("--note", default="", help="a line of text to add to the report")
     args = parser.parse_args(argv)
@@ -887,6 +1074,7 @@ def main(argv: list[str] | None = None) -> int:
         tool=choose_tool(args.tool),
         load_before=loadavg(),
         settings={},
+        suites=("gateway", "management") if args.suite == "all" else (args.suite,),
     )
     print(f"load tool: {run.tool}", flush=True)
     if args.note:
