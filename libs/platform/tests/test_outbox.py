@@ -147,3 +147,56 @@ async def test_notify_wakes_running_relay_before_poll_interval(
             )
     finally:
         await sub.unsubscribe()
+
+
+async def test_one_relay_per_schema_publishes_and_another_takes_over_when_it_stops(
+    engine: AsyncEngine,
+    outbox: Outbox,
+    database_url: str,
+    js: JetStreamContext,
+    nc: NATS,
+    subject_prefix: str,
+) -> None:
+    tenant = unique("t")
+    received: asyncio.Queue[str] = asyncio.Queue()
+
+    async def on_msg(msg: Msg) -> None:
+        await received.put(msgspec.json.decode(msg.data, type=CloudEvent).id)
+
+    sub = await nc.subscribe(f"{subject_prefix}.evt.{tenant}.>", cb=on_msg)
+    await nc.flush()
+    first, second = (OutboxRelay(engine, database_url, SCHEMA, js, poll_interval=0.1) for _ in range(2))
+    try:
+        async with background(second.run()) as standby:
+            async with background(first.run()):
+                await eventually(lambda: first._leading or second._leading, what="a publisher")
+                await asyncio.sleep(0.3)  # a few poll intervals: the other one must still be waiting
+                assert first._leading != second._leading
+                leader = first if first._leading else second
+                async with engine.begin() as conn:
+                    event = await outbox.append(conn, Pinged(n=1), tenant_id=tenant)
+                assert await asyncio.wait_for(received.get(), 5) == event.id
+                await eventually(  # marked, so that stopping the leader now publishes nothing twice
+                    lambda: scalar(
+                        engine,
+                        f"SELECT published_at IS NOT NULL FROM {SCHEMA}.outbox WHERE id = CAST(:id AS uuid)",
+                        id=event.id,
+                    ),
+                    what="the row to be marked published",
+                )
+            if leader is second:
+                standby.cancel()  # stop the leader; the one that is left must take over
+                async with background(first.run()):
+                    await eventually(lambda: first._leading, what="the takeover")
+                    await _append_and_receive(engine, outbox, tenant, received)
+            else:
+                await eventually(lambda: second._leading, what="the takeover")
+                await _append_and_receive(engine, outbox, tenant, received)
+    finally:
+        await sub.unsubscribe()
+
+
+async def _append_and_receive(engine: AsyncEngine, outbox: Outbox, tenant: str, received: "asyncio.Queue[str]") -> None:
+    async with engine.begin() as conn:
+        event = await outbox.append(conn, Pinged(n=2), tenant_id=tenant)
+    assert await asyncio.wait_for(received.get(), 5) == event.id

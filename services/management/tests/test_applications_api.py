@@ -191,3 +191,18 @@ async def test_application_changes_are_published_as_events(
     finally:
         await sub.unsubscribe()
         await nc.close()
+
+
+async def test_list_page_past_the_end_keeps_the_total_and_filters_combine(
+    client: AsyncClient, auth: dict[str, str]
+) -> None:
+    everything = await client.get("/api/applications", headers=auth)
+    total = len(everything.json())
+    past = await client.get(f"/api/applications?page={total + 1}&page_size=1", headers=auth)
+    assert past.status_code == 200 and past.json() == [] and past.headers["total-number"] == str(total)
+    first = await client.get("/api/applications?page=1&page_size=1", headers=auth)
+    assert [a["id"] for a in first.json()] == [everything.json()[0]["id"]]  # newest first, the same order
+    third_party = await client.get("/api/applications?page=1&page_size=100&isThirdParty=true&types=SPA", headers=auth)
+    expected = [a["id"] for a in everything.json() if a["isThirdParty"] and a["type"] == "SPA"]
+    assert [a["id"] for a in third_party.json()] == expected[:100]
+    assert third_party.headers["total-number"] == str(len(expected))

@@ -222,3 +222,21 @@ async def test_deleting_a_scope_unlinks_it_from_roles(client: AsyncClient, auth:
     role = await new_role(client, auth, scopeIds=[scope["id"]])
     await client.delete(f"/api/resources/{scope['resourceId']}/scopes/{scope['id']}", headers=auth)
     assert (await client.get(f"/api/roles/{role['id']}/scopes", headers=auth)).json() == []
+
+
+async def test_role_users_page_past_the_end_search_total_and_unknown_role(
+    client: AsyncClient, auth: dict[str, str], make_user: Callable[..., Any]
+) -> None:
+    role = await new_role(client, auth)
+    tag = uuid.uuid4().hex[:6]
+    users = [await make_user(f"carol{tag}"), await make_user(f"dave{tag}"), await make_user(f"carl{tag}")]
+    await post(client, auth, f"/api/roles/{role['id']}/users", {"userIds": users}, 201)
+    past = await client.get(f"/api/roles/{role['id']}/users?page=3&page_size=2", headers=auth)
+    assert past.status_code == 200 and past.json() == [] and past.headers["total-number"] == "3"
+    newest_first = await client.get(f"/api/roles/{role['id']}/users?page=1&page_size=2", headers=auth)
+    assert [u["id"] for u in newest_first.json()] == users[::-1][:2]
+    matches = await client.get(f"/api/roles/{role['id']}/users?search=car&page=1&page_size=1", headers=auth)
+    assert matches.headers["total-number"] == "2" and [u["id"] for u in matches.json()] == [users[2]]
+    for query in ("", "?page=1&page_size=5", "?search=car"):
+        missing = await client.get(f"/api/roles/ghost-role/users{query}", headers=auth)
+        assert missing.status_code == 404 and missing.json()["code"] == "entity.not_exists_with_id"

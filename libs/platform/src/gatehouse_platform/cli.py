@@ -25,6 +25,7 @@ def serve(app_factory: str, settings: Settings, workers: int) -> int:
         "--port", str(settings.port),
         "--workers", str(workers),
         "--loop", "uvloop",
+        "--runtime-mode", "st",  # one runtime thread per worker anyway: the single-threaded scheduler is cheaper
         "--http", "1",
         "--backlog", "2048",
         "--log-level", "warning",
@@ -54,7 +55,7 @@ def service_main(
     parser = argparse.ArgumentParser(prog=f"gatehouse-{settings_cls().service_name.replace('_', '-')}")
     sub = parser.add_subparsers(dest="command", required=True)
     serve_p = sub.add_parser("serve", help="serve the HTTP API")
-    serve_p.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", "1")))
+    serve_p.add_argument("--workers", type=int, default=None, help="default: WORKERS, else the service's own default")
     if schema is not None:
         sub.add_parser("migrate", help=f"apply the `{schema}` schema migrations and exit")
     handlers = {}
@@ -64,7 +65,7 @@ def service_main(
     args = parser.parse_args(argv)
     settings = load_settings(settings_cls)
     if args.command == "serve":
-        return serve(app_factory, settings, args.workers)
+        return serve(app_factory, settings, args.workers or settings.workers)
     if args.command == "migrate" and schema is not None:
         applied = asyncio.run(_migrate(settings, schema))
         print(f"{schema}: applied {applied or 'nothing (up to date)'}")

@@ -32,6 +32,7 @@ class Settings(msgspec.Struct, kw_only=True):
     outbox_poll_interval: float = 1.0
     consumer_max_deliver: int = 5
     rpc_timeout: float = 2.0
+    workers: int = 1  # `serve`: granian worker processes (each with its own event loop and pool)
 
     @property
     def issuer(self) -> str:

@@ -8,7 +8,7 @@ is copied to `<prefix>.dlq.<durable>` and terminated.
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 
 import msgspec
 import sqlalchemy as sa
@@ -44,7 +44,11 @@ class EventConsumer:
         backoff: Sequence[float] = (0.2, 1.0, 5.0, 15.0),
         ack_wait: float = 30.0,
         batch: int = 64,
+        event_types: Collection[str] | None = None,
     ) -> None:
+        """`event_types`: handle only these types (others matching `filter_subject` are acknowledged
+        without a transaction or an inbox row). One filter subject plus this works on every NATS server;
+        several filter subjects per consumer need NATS 2.10."""
         self.js = js
         self.engine = engine
         self.stream = stream
@@ -56,6 +60,7 @@ class EventConsumer:
         self.backoff = list(backoff)
         self.ack_wait = ack_wait
         self.batch = batch
+        self.event_types = frozenset(event_types) if event_types is not None else None
         self.dlq_subject = dead_letter_subject(subject_prefix, durable)
 
     async def ensure(self) -> None:
@@ -91,6 +96,10 @@ class EventConsumer:
             event = msgspec.json.decode(msg.data, type=CloudEvent)
         except msgspec.DecodeError as exc:
             await self._dead_letter(msg, f"undecodable event: {exc}")
+            return
+        if self.event_types is not None and event.type not in self.event_types:
+            with contextlib.suppress(Exception):
+                await msg.ack()
             return
         try:
             with tracer("gatehouse.consumer").start_as_current_span(

@@ -56,14 +56,39 @@ MESSAGES: dict[str, str] = {
     "user.password_and_digest": "You cannot set both plain text password and password digest.",
     "user.password_algorithm_required": "Password algorithm is required.",
     "user.cannot_delete_self": "You cannot delete yourself.",
+    "user.identity_not_exist": "The social account has not been registered yet.",
+    "user.identity_already_in_use": "The social account has been associated with an existing account.",
+    "user.enterprise_sso_identity_not_exists": (
+        "The user does not have an enterprise identity linked to the specified SSO connector ID: {ssoConnectorId}."
+    ),
+    "user.totp_already_in_use": "TOTP is already in use.",
+    "user.totp_secret_invalid": "Invalid TOTP secret supplied.",
+    "user.backup_code_already_in_use": "Backup code is already in use.",
+    "user.wrong_backup_code_format": "Backup code format is invalid.",
+    "user.personal_access_token_name_exists": "Personal access token name already exists.",
+    "session.mfa.backup_code_can_not_be_alone": "Backup code can not be the only MFA.",
+    "request.invalid_input": "Input is invalid. {details}",
     "password.invalid_legacy_password_format": "Invalid legacy password format.",
     "password.unsupported_legacy_hash_algorithm": "Unsupported legacy hash algorithm: {algorithm}.",
     "session.invalid_credentials": "Wrong credentials. Please check your input.",
+    "session.not_found": "Session not found. Please go back and sign in again.",
     "role.name_in_use": "This role name {name} is already in use",
     "role.scope_exists": "The scope id {scopeId} has already been added to this role",
     "role.user_exists": "The user id {userId} is already been added to this role",
     "role.application_exists": "The application id {applicationId} is already been added to this role",
     "role.management_api_scopes_not_assignable_to_user_role": "Cannot assign management API scopes to a user role.",
+    "oidc.invalid_request": "Invalid request.",
+    "oidc.key_required": "At least one key is required.",
+    "oidc.key_not_found": "Key with ID {id} is not found.",
+    "oidc.only_previous_key_can_be_deleted": "Only the previous key can be deleted.",
+    "jwt_customizer.script_not_supported": (
+        "JWT customizer scripts are not executed by Gatehouse. Leave `script` empty and declare each extra claim "
+        "in `environmentVariables`: a literal value, or a reference such as `{{ user.customData.plan }}`."
+    ),
+    "jwt_customizer.reserved_claim": "The claim `{claim}` is reserved and cannot be customized.",
+    "jwt_customizer.invalid_claim_reference": (
+        "`{reference}` is not a supported claim reference: use `{{{{ <root>.<path> }}}}` with root {roots}."
+    ),
     "request.route_not_found": "No route matches {method} {path}.",
     "request.method_not_allowed": "Method {method} is not allowed for {path}.",
     "request.payload_too_large": "The request body is larger than {limit} bytes.",

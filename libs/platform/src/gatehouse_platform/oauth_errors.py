@@ -16,6 +16,14 @@ OAUTH_ERRORS: dict[str, tuple[int, str]] = {
     "invalid_token": (401, "Invalid token provided."),
     "unsupported_token_type": (400, "Unsupported token type."),
     "access_denied": (400, "Access denied."),
+    "unsupported_response_type": (400, "Unsupported `response_type` requested."),
+    "invalid_redirect_uri": (400, "`redirect_uri` did not match any of the client's registered `redirect_uris`."),
+    "login_required": (400, "An OIDC error occurred: login_required."),
+    "consent_required": (400, "An OIDC error occurred: consent_required."),
+    "interaction_required": (400, "An OIDC error occurred: interaction_required."),
+    "authorization_pending": (400, "An OIDC error occurred: authorization_pending."),
+    "slow_down": (400, "An OIDC error occurred: slow_down."),
+    "expired_token": (400, "An OIDC error occurred: expired_token."),
     "server_error": (500, "An unknown OIDC error occurred. Please try again later."),
 }
 

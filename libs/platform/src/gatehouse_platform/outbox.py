@@ -79,6 +79,7 @@ class OutboxRelay:
         self.retention_hours = retention_hours
         self._wake = asyncio.Event()
         self._listener: asyncpg.Connection | None = None
+        self._leading = False
 
     async def drain(self) -> int:
         """Publish pending rows until none are left or publishing fails; returns how many were sent."""
@@ -139,19 +140,33 @@ class OutboxRelay:
     def _notified(self, *_: object) -> None:
         self._wake.set()
 
-    async def _listen(self) -> None:
+    async def _lead(self) -> bool:
+        """Whether this relay is its schema's publisher. One relay per schema publishes at a time (the
+        holder of a session advisory lock, taken on the LISTEN connection and so released when that
+        connection ends): the rows go out in order, and the workers and replicas of a service do not all
+        wake on every NOTIFY to compete for the same rows. The others try again every poll interval."""
         with contextlib.suppress(Exception):
             if self._listener is None or self._listener.is_closed():
                 self._listener = await asyncpg.connect(asyncpg_dsn(self.database_url))
-                await self._listener.add_listener(f"{self.schema}_outbox", self._notified)
+                self._leading = False
+            if not self._leading:
+                lock = f"gatehouse_outbox_relay:{self.schema}"
+                self._leading = bool(await self._listener.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", lock))
+                if self._leading:
+                    await self._listener.add_listener(f"{self.schema}_outbox", self._notified)
+        return self._leading and self._listener is not None and not self._listener.is_closed()
 
     async def run(self) -> None:
-        """Forever: drain, then sleep until NOTIFY or the poll interval."""
+        """Forever: drain (when this relay is the schema's publisher), then sleep until NOTIFY or the poll
+        interval."""
         rounds = 0
         try:
             while True:
-                await self._listen()
+                leading = await self._lead()
                 self._wake.clear()
+                if not leading:
+                    await asyncio.sleep(self.poll_interval)
+                    continue
                 try:
                     await self.drain()
                     rounds += 1

@@ -89,11 +89,14 @@ class TokenValidator:
         self._leeway = leeway
         self._refetch_interval = refetch_interval
         self._last_fetch = 0.0
+        self._stale = False
         self._lock = asyncio.Lock()
 
     def invalidate_keys(self) -> None:
-        """Called on the key-rotation event: the next unknown kid refetches at once."""
+        """Called on the key-rotation event: the next token refetches the JWKS before it is checked
+        (a deleted key stops verifying) and verified tokens are checked again."""
         self._last_fetch = 0.0
+        self._stale = True
         self._cache.clear()
 
     async def _refresh_keys(self) -> None:
@@ -105,9 +108,11 @@ class TokenValidator:
                 jwks = await self._fetch()
                 key_set = KeySet.import_key_set(jwks)  # type: ignore[arg-type]
             except Exception as exc:
+                # keep the keys we had (identity may be restarting); retried after the interval
                 log.warning("jwks fetch failed", error=repr(exc))
                 return
             self._keys = {k.kid: k for k in key_set.keys if k.kid}
+            self._stale = False
 
     async def validate(self, token: str) -> AccessToken:
         digest = hashlib.sha256(token.encode()).digest()
@@ -133,8 +138,8 @@ class TokenValidator:
         alg = header.get("alg")
         if not isinstance(kid, str) or alg not in SUPPORTED_ALGORITHMS:
             raise Unauthorized("auth.unauthorized")
-        if kid not in self._keys:
-            await self._refresh_keys()
+        if self._stale or kid not in self._keys:
+            await self._refresh_keys()  # at most once per `refetch_interval`
         key = self._keys.get(kid)
         if key is None:
             raise Unauthorized("auth.unauthorized")

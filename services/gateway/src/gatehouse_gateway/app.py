@@ -9,7 +9,7 @@ from gatehouse_platform.config import load_settings
 from gatehouse_platform.logging import configure_logging
 from gatehouse_platform.observability import ObservabilityMiddleware
 from gatehouse_platform.openapi import merge_documents
-from gatehouse_platform.service import EXCEPTION_HANDLERS, health
+from gatehouse_platform.service import EXCEPTION_HANDLERS, health, tune_gc
 from gatehouse_platform.tracing import configure_tracing
 from litestar import Litestar, Response, get
 from litestar.datastructures import State
@@ -111,6 +111,7 @@ def create_app(settings: GatewaySettings | None = None) -> Gateway:
     @contextlib.asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await proxy.start()
+        tune_gc()
         try:
             yield
         finally:

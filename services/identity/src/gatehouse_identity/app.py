@@ -9,15 +9,50 @@ from gatehouse_platform.service import ServiceContext, component, create_service
 from gatehouse_schema.events import CloudEvent
 from litestar import Litestar, Router
 
-from gatehouse_identity.api import oidc, users
+from gatehouse_identity.api import (
+    oidc,
+    oidc_configs,
+    oidc_device,
+    personal_access_tokens,
+    subject_tokens,
+    token_configs,
+    user_identities,
+    user_mfa,
+    user_sessions,
+    users,
+)
 from gatehouse_identity.config import IdentitySettings
 from gatehouse_identity.keys.keyring import Keyring
+from gatehouse_identity.keys.service import OidcKeyService
+from gatehouse_identity.keys.session_config import OidcSessionConfig
+from gatehouse_identity.oidc.authorization import AuthorizationService
+from gatehouse_identity.oidc.backchannel import BackchannelLogout
 from gatehouse_identity.oidc.clients import ClientCache
+from gatehouse_identity.oidc.cookies import CookieSigner
+from gatehouse_identity.oidc.device import DeviceFlow
+from gatehouse_identity.oidc.end_session import EndSession
+from gatehouse_identity.oidc.grants.authorization_code import AuthorizationCodeGrant
 from gatehouse_identity.oidc.grants.client_credentials import ClientCredentialsGrant
+from gatehouse_identity.oidc.grants.device_code import DeviceCodeGrant
+from gatehouse_identity.oidc.grants.refresh_token import RefreshTokenGrant
+from gatehouse_identity.oidc.grants.token_exchange import TokenExchangeGrant
+from gatehouse_identity.oidc.interaction_rpc import register_interaction_rpc
+from gatehouse_identity.oidc.introspection import TokenIntrospection
 from gatehouse_identity.oidc.issuer import AccessTokenIssuer
-from gatehouse_identity.oidc.token_endpoint import TokenEndpoint
+from gatehouse_identity.oidc.minting import TokenMinter
+from gatehouse_identity.oidc.token_configs import TokenConfigs
+from gatehouse_identity.oidc.token_endpoint import Grant, TokenEndpoint
+from gatehouse_identity.oidc.user_sessions import UserSessionService
+from gatehouse_identity.oidc.userinfo import UserinfoEndpoint
 from gatehouse_identity.passwords import PasswordHasher
+from gatehouse_identity.persistence.personal_access_tokens import PersonalAccessTokenStore
+from gatehouse_identity.persistence.subject_tokens import SubjectTokenStore
+from gatehouse_identity.persistence.user_identities import UserIdentityStore
 from gatehouse_identity.persistence.users import UserStore
+from gatehouse_identity.services.personal_access_tokens import PersonalAccessTokenService
+from gatehouse_identity.services.subject_tokens import SubjectTokenService
+from gatehouse_identity.services.user_identities import UserIdentityService
+from gatehouse_identity.services.user_mfa import UserMfaService
 from gatehouse_identity.services.users import UserService
 
 
@@ -36,11 +71,41 @@ async def setup(ctx: ServiceContext) -> None:
         parallelism=settings.password_hash_parallelism,
         concurrency=settings.password_hash_concurrency,
     )
+    cookies = CookieSigner(ctx.engine, settings.default_tenant_id)
+    await cookies.load()
+    claims = TokenConfigs(ctx.engine, ctx.outbox)
+    minter = TokenMinter(keyring, issuer, settings.issuer, claims)
+    backchannel = BackchannelLogout(keyring, clients, settings.issuer)
+    authorization = AuthorizationService(ctx.engine, clients, cookies, settings.issuer, settings.public_url)
+    grants: list[Grant] = [
+        ClientCredentialsGrant(ctx.engine, issuer, claims),
+        AuthorizationCodeGrant(ctx.engine, minter),
+        RefreshTokenGrant(ctx.engine, minter),
+        TokenExchangeGrant(
+            ctx.engine, issuer, keyring, settings.issuer, SubjectTokenStore(), PersonalAccessTokenStore()
+        ),
+        DeviceCodeGrant(ctx.engine, minter),
+    ]
+    register_interaction_rpc(ctx, authorization)
     ctx.components.update(
         keyring=keyring,
         clients=clients,
-        token_endpoint=TokenEndpoint(clients, [ClientCredentialsGrant(ctx.engine, issuer)]),
+        authorization=authorization,
+        device_flow=DeviceFlow(ctx.engine, clients, cookies, settings.issuer, settings.public_url),
+        userinfo=UserinfoEndpoint(ctx.engine),
+        token_tools=TokenIntrospection(ctx.engine, clients, settings.issuer),
+        end_session=EndSession(ctx.engine, clients, cookies, keyring, settings.issuer, backchannel),
+        backchannel=backchannel,
+        token_configs=claims,
+        user_sessions=UserSessionService(ctx.engine, UserStore()),
+        token_endpoint=TokenEndpoint(clients, grants),
         users=UserService(ctx.engine, UserStore(), passwords, ctx.outbox),
+        user_identities=UserIdentityService(ctx.engine, UserStore(), UserIdentityStore(), ctx.outbox),
+        user_mfa=UserMfaService(ctx.engine, UserStore(), ctx.outbox),
+        personal_access_tokens=PersonalAccessTokenService(ctx.engine, PersonalAccessTokenStore(), UserStore()),
+        subject_tokens=SubjectTokenService(ctx.engine, SubjectTokenStore()),
+        oidc_keys=OidcKeyService(ctx.engine, ctx.outbox, keyring),
+        session_config=OidcSessionConfig(ctx.engine),
     )
 
     async def on_application_event(msg: Any) -> None:
@@ -50,32 +115,70 @@ async def setup(ctx: ServiceContext) -> None:
             return
         clients.invalidate(event.tenantid, event.subject)
 
-    async def on_key_event(_: Any) -> None:
+    async def on_key_event(_: Any) -> None:  # signing or cookie keys rotated (here or in another replica)
         await keyring.load()
+        await cookies.load()
 
     prefix = settings.subject_prefix
     await ctx.nc.subscribe(f"{prefix}.evt.*.management.Application.>", cb=on_application_event)
     await ctx.nc.subscribe(f"{prefix}.evt.*.identity.SigningKey.Rotated", cb=on_key_event)
 
+    async def on_token_config_event(msg: Any) -> None:
+        try:
+            claims.invalidate(msgspec.json.decode(msg.data, type=CloudEvent).tenantid)
+        except msgspec.DecodeError:
+            claims.invalidate(None)
+
+    await ctx.nc.subscribe(f"{prefix}.evt.*.identity.TokenConfig.Updated", cb=on_token_config_event)
+
     async def on_reconnect() -> None:  # invalidations may have been missed while disconnected
         clients.clear()
+        claims.invalidate(None)
         await keyring.load()
+        await cookies.load()
 
     ctx.on_reconnect.append(on_reconnect)
+    ctx.spawn(ctx.components["oidc_keys"].run_promotions(), "oidc-key-promotion")
+
+
+USER_RESOURCE_ROUTES = [
+    *user_identities.ROUTES,
+    *user_mfa.ROUTES,
+    *personal_access_tokens.ROUTES,
+    *subject_tokens.ROUTES,
+    *user_sessions.ROUTES,
+]
 
 
 def create_app(settings: IdentitySettings | None = None) -> Litestar:
     settings = settings or load_settings(IdentitySettings)
-    management_api = Router("/", route_handlers=users.ROUTES, guards=[management_api_guard])
+    management_api = Router(
+        "/",
+        route_handlers=[*users.ROUTES, *USER_RESOURCE_ROUTES, *oidc_configs.ROUTES, *token_configs.ROUTES],
+        guards=[management_api_guard],
+    )
     return create_service_app(
         settings,
-        route_handlers=[*oidc.ROUTES, management_api],  # `/oidc` stays unguarded
+        route_handlers=[*oidc.ROUTES, *oidc_device.ROUTES, management_api],  # `/oidc` stays unguarded
         schema="identity",
         setup=setup,
         dependencies={
             "keyring": component("keyring"),
             "endpoint": component("token_endpoint"),
+            "authorization": component("authorization"),
+            "device_flow": component("device_flow"),
+            "userinfo": component("userinfo"),
+            "tokens": component("token_tools"),
+            "logout": component("end_session"),
             "users": component("users"),
+            "user_identities": component("user_identities"),
+            "user_mfa": component("user_mfa"),
+            "personal_access_tokens": component("personal_access_tokens"),
+            "subject_tokens": component("subject_tokens"),
+            "oidc_keys": component("oidc_keys"),
+            "session_config": component("session_config"),
+            "token_configs": component("token_configs"),
+            "user_sessions": component("user_sessions"),
         },
         title="Gatehouse identity",
         description="OpenID Provider and users.",

@@ -4,6 +4,9 @@ from gatehouse_platform.config import Settings
 class IdentitySettings(Settings, kw_only=True):
     service_name: str = "identity"
     port: int = 3101
+    # every token grant signs with ES384 (~0.2 ms of CPU): two processes use both cores of a small machine,
+    # like management's; its caches are per process and invalidated by events in each of them
+    workers: int = 2
     client_cache_ttl: float = 300.0
     # argon2id cost for passwords set here: OWASP's minimum (19 MiB, 2 passes, 1 lane) by default
     password_hash_memory_kib: int = 19456

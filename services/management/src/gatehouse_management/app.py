@@ -1,6 +1,7 @@
 """Wires the management service."""
 
 from gatehouse_platform.config import load_settings
+from gatehouse_platform.consumer import EventConsumer
 from gatehouse_platform.guards import management_api_guard
 from gatehouse_platform.service import ServiceContext, component, create_service_app
 from litestar import Litestar, Router
@@ -14,6 +15,12 @@ from gatehouse_management.api import (
     roles,
 )
 from gatehouse_management.config import ManagementSettings
+from gatehouse_management.events.user_roles import (
+    CONSUMED_EVENT_TYPES,
+    USER_ROLES_CONSUMER,
+    UserRoleLinks,
+    consumed_subject,
+)
 from gatehouse_management.persistence.application_secrets import SecretStore
 from gatehouse_management.persistence.application_settings import ApplicationSettingsStore
 from gatehouse_management.persistence.applications import ApplicationStore
@@ -45,6 +52,21 @@ async def setup(ctx: ServiceContext) -> None:
     ctx.components["app_settings"] = ApplicationSettingsService(
         ctx.engine, apps, ApplicationSettingsStore(), role_store, ctx.outbox
     )
+    s = ctx.settings
+    consumer = EventConsumer(
+        js=ctx.js,
+        engine=ctx.engine,
+        stream=s.events_stream,
+        inbox_schema="management",
+        durable=USER_ROLES_CONSUMER,
+        filter_subject=consumed_subject(s.subject_prefix),
+        handler=UserRoleLinks(members, ctx.outbox),
+        subject_prefix=s.subject_prefix,
+        max_deliver=s.consumer_max_deliver,
+        event_types=CONSUMED_EVENT_TYPES,
+    )
+    await consumer.ensure()
+    ctx.spawn(consumer.run(), USER_ROLES_CONSUMER)
 
 
 def create_app(settings: ManagementSettings | None = None) -> Litestar:

@@ -10,6 +10,7 @@ from gatehouse_schema.events.envelope import (
 )
 from gatehouse_schema.events.identity import (
     SigningKeyRotated,
+    TokenConfigUpdated,
     UserCreated,
     UserDataUpdated,
     UserDeleted,
@@ -50,6 +51,7 @@ CATALOGUE: tuple[type[EventData], ...] = (
     ScopeDataUpdated,
     ScopeDeleted,
     SigningKeyRotated,
+    TokenConfigUpdated,
     UserCreated,
     UserDataUpdated,
     UserDeleted,
@@ -78,6 +80,7 @@ __all__ = [
     "ScopeDataUpdated",
     "ScopeDeleted",
     "SigningKeyRotated",
+    "TokenConfigUpdated",
     "UserCreated",
     "UserDataUpdated",
     "UserDeleted",

@@ -10,9 +10,11 @@ class SigningKeyRotated(EventData, kw_only=True, rename="camel"):
     context: ClassVar[str] = "identity"
     event_type: ClassVar[str] = "SigningKey.Rotated"
     description: ClassVar[str] = (
-        "The OIDC signing keys changed (created, rotated or deleted): token validators refetch the JWKS."
+        "The OIDC signing keys changed (created, rotated, promoted or deleted): token validators refetch the JWKS. "
+        "`keyIds` lists the keys of that type after the change; `keyType` is `private-keys` or `cookie-keys`."
     )
     key_ids: list[str]
+    key_type: str = "private-keys"
 
 
 class _UserEvent(EventData, kw_only=True, rename="camel"):
@@ -31,8 +33,9 @@ class UserCreated(_UserEvent, kw_only=True, rename="camel"):
 class UserDataUpdated(_UserEvent, kw_only=True, rename="camel"):
     event_type: ClassVar[str] = "User.Data.Updated"
     description: ClassVar[str] = (
-        "A user's data changed: profile fields, custom data, password, password expiration or logto config "
-        "(`changed` names the fields; the payload never carries password material)."
+        "A user's data changed: profile fields, custom data, password, password expiration, logto config, "
+        "social identities or MFA factors (`changed` names the fields; the payload never carries password material, "
+        "TOTP secrets or backup codes)."
     )
     changed: list[str]
 
@@ -45,3 +48,18 @@ class UserDeleted(_UserEvent, kw_only=True, rename="camel"):
 class UserSuspensionStatusUpdated(_UserEvent, kw_only=True, rename="camel"):
     event_type: ClassVar[str] = "User.SuspensionStatus.Updated"
     description: ClassVar[str] = "A user was suspended or reinstated (`data.isSuspended`)."
+
+
+class TokenConfigUpdated(EventData, kw_only=True, rename="camel"):
+    context: ClassVar[str] = "identity"
+    event_type: ClassVar[str] = "TokenConfig.Updated"
+    description: ClassVar[str] = (
+        "A token claims configuration was written or deleted: a JWT customizer (`key` `jwt.accessToken` or "
+        "`jwt.clientCredentials`) or the ID token's extended claims (`idToken`). Identity replicas drop their "
+        "cached copy. The payload never carries the configuration (customizer variables may be confidential)."
+    )
+    key: str
+    deleted: bool = False
+
+    def entity_id(self) -> str:
+        return self.key

@@ -60,4 +60,202 @@ CREATE INDEX users_created ON identity.users (tenant_id, created_at DESC, id);
 ALTER TABLE identity.users ADD COLUMN password_expired boolean NOT NULL DEFAULT false;
 """,
     ),
+    Migration(
+        5,
+        "oidc interactions, sessions, grants, codes and tokens",
+        """
+CREATE TABLE identity.oidc_cookie_keys (
+    tenant_id varchar(21) NOT NULL,
+    id varchar(21) NOT NULL,
+    secret varchar(64) NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE TABLE identity.oidc_interactions (
+    tenant_id varchar(21) NOT NULL,
+    id varchar(32) NOT NULL,
+    client_id varchar(21) NOT NULL,
+    params jsonb NOT NULL,
+    prompt varchar(16) NOT NULL,
+    session_account_id varchar(21),
+    result jsonb,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    expires_at timestamptz NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX oidc_interactions_expires ON identity.oidc_interactions (expires_at);
+CREATE TABLE identity.oidc_sessions (
+    tenant_id varchar(21) NOT NULL,
+    id varchar(64) NOT NULL,
+    account_id varchar(21) NOT NULL,
+    login_at timestamptz NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    expires_at timestamptz NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX oidc_sessions_account ON identity.oidc_sessions (tenant_id, account_id);
+CREATE TABLE identity.oidc_grants (
+    tenant_id varchar(21) NOT NULL,
+    id varchar(21) NOT NULL,
+    account_id varchar(21) NOT NULL,
+    client_id varchar(21) NOT NULL,
+    session_id varchar(64),
+    scopes text[] NOT NULL DEFAULT '{}',
+    resources jsonb NOT NULL DEFAULT '{}',
+    consented boolean NOT NULL DEFAULT false,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    expires_at timestamptz NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX oidc_grants_account ON identity.oidc_grants (tenant_id, account_id);
+CREATE UNIQUE INDEX oidc_grants_session_client ON identity.oidc_grants (tenant_id, session_id, client_id)
+    WHERE session_id IS NOT NULL;
+CREATE TABLE identity.oidc_authorization_codes (
+    tenant_id varchar(21) NOT NULL,
+    id varchar(64) NOT NULL,
+    grant_id varchar(21) NOT NULL,
+    client_id varchar(21) NOT NULL,
+    account_id varchar(21) NOT NULL,
+    redirect_uri text NOT NULL,
+    code_challenge varchar(128),
+    code_challenge_method varchar(8),
+    scopes text[] NOT NULL,
+    resource text,
+    nonce text,
+    auth_time timestamptz NOT NULL,
+    expires_at timestamptz NOT NULL,
+    consumed_at timestamptz,
+    PRIMARY KEY (tenant_id, id),
+    FOREIGN KEY (tenant_id, grant_id) REFERENCES identity.oidc_grants (tenant_id, id) ON DELETE CASCADE
+);
+CREATE TABLE identity.oidc_tokens (
+    tenant_id varchar(21) NOT NULL,
+    id varchar(64) NOT NULL,
+    kind varchar(16) NOT NULL,
+    grant_id varchar(21) NOT NULL,
+    client_id varchar(21) NOT NULL,
+    account_id varchar(21) NOT NULL,
+    scopes text[] NOT NULL,
+    resource text,
+    auth_time timestamptz,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    expires_at timestamptz NOT NULL,
+    consumed_at timestamptz,
+    PRIMARY KEY (tenant_id, id),
+    FOREIGN KEY (tenant_id, grant_id) REFERENCES identity.oidc_grants (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX oidc_tokens_grant ON identity.oidc_tokens (tenant_id, grant_id);
+CREATE INDEX oidc_tokens_expires ON identity.oidc_tokens (expires_at);
+""",
+    ),
+    Migration(
+        4,
+        "oidc key rotation and oidc configs",
+        """
+-- signing_keys.status: Current (signs), Next (published, signs from effective_at), Previous (verifies only)
+CREATE UNIQUE INDEX signing_keys_one_per_status ON identity.signing_keys (tenant_id, status);
+CREATE TABLE identity.oidc_configs (
+    tenant_id varchar(21) NOT NULL,
+    key varchar(64) NOT NULL,
+    value jsonb NOT NULL DEFAULT '{}',
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, key)
+);
+""",
+    ),
+    Migration(
+        6,
+        "user identities, personal access tokens, subject tokens",
+        """
+CREATE INDEX users_identities ON identity.users USING gin (identities jsonb_path_ops);
+CREATE TABLE identity.user_sso_identities (
+    tenant_id varchar(21) NOT NULL,
+    id varchar(21) NOT NULL,
+    user_id varchar(21) NOT NULL,
+    issuer varchar(256) NOT NULL,
+    identity_id varchar(128) NOT NULL,
+    detail jsonb NOT NULL DEFAULT '{}',
+    sso_connector_id varchar(128) NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, id),
+    FOREIGN KEY (tenant_id, user_id) REFERENCES identity.users (tenant_id, id) ON DELETE CASCADE
+);
+CREATE UNIQUE INDEX user_sso_identities_identity ON identity.user_sso_identities (tenant_id, issuer, identity_id);
+CREATE INDEX user_sso_identities_user ON identity.user_sso_identities (tenant_id, user_id, sso_connector_id);
+CREATE TABLE identity.personal_access_tokens (
+    tenant_id varchar(21) NOT NULL,
+    user_id varchar(21) NOT NULL,
+    name varchar(256) NOT NULL,
+    value varchar(64) NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    expires_at timestamptz,
+    CONSTRAINT personal_access_tokens_pkey PRIMARY KEY (tenant_id, user_id, name),
+    FOREIGN KEY (tenant_id, user_id) REFERENCES identity.users (tenant_id, id) ON DELETE CASCADE
+);
+CREATE UNIQUE INDEX personal_access_tokens_value ON identity.personal_access_tokens (tenant_id, value);
+CREATE TABLE identity.subject_tokens (
+    tenant_id varchar(21) NOT NULL,
+    id varchar(25) NOT NULL,
+    user_id varchar(21) NOT NULL,
+    context jsonb NOT NULL DEFAULT '{}',
+    creator_id varchar(32),
+    created_at timestamptz NOT NULL DEFAULT now(),
+    expires_at timestamptz NOT NULL,
+    consumed_at timestamptz,
+    PRIMARY KEY (tenant_id, id),
+    FOREIGN KEY (tenant_id, user_id) REFERENCES identity.users (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX subject_tokens_expires ON identity.subject_tokens (expires_at);
+""",
+    ),
+    Migration(
+        7,
+        "token exchange claims, device authorization codes",
+        """
+-- extra claims of an opaque access token (`act` of an impersonation), returned by introspection
+ALTER TABLE identity.oidc_tokens ADD COLUMN extra jsonb NOT NULL DEFAULT '{}';
+CREATE TABLE identity.oidc_device_codes (
+    tenant_id varchar(21) NOT NULL,
+    id varchar(64) NOT NULL,
+    user_code varchar(16) NOT NULL,
+    client_id varchar(21) NOT NULL,
+    scopes text[] NOT NULL,
+    resource_scopes text[] NOT NULL DEFAULT '{}',
+    resources text[] NOT NULL DEFAULT '{}',
+    status varchar(16) NOT NULL DEFAULT 'pending',
+    interaction_id varchar(32),
+    account_id varchar(21),
+    auth_time timestamptz,
+    error_description text,
+    poll_interval integer NOT NULL,
+    last_polled_at timestamptz,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    expires_at timestamptz NOT NULL,
+    consumed_at timestamptz,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE UNIQUE INDEX oidc_device_codes_user_code ON identity.oidc_device_codes (tenant_id, user_code);
+CREATE INDEX oidc_device_codes_interaction ON identity.oidc_device_codes (tenant_id, interaction_id)
+    WHERE interaction_id IS NOT NULL;
+CREATE INDEX oidc_device_codes_expires ON identity.oidc_device_codes (expires_at);
+""",
+    ),
+    Migration(
+        8,
+        "token claim configs, per-account oidc revocation",
+        """
+-- JWT customizers (`jwt.accessToken`, `jwt.clientCredentials`) and the ID token claims config (`idToken`)
+CREATE TABLE identity.token_configs (
+    tenant_id varchar(21) NOT NULL,
+    key varchar(64) NOT NULL,
+    value jsonb NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, key)
+);
+-- suspension and deletion revoke every token and code of an account in one statement each
+CREATE INDEX oidc_tokens_account ON identity.oidc_tokens (tenant_id, account_id);
+CREATE INDEX oidc_authorization_codes_account ON identity.oidc_authorization_codes (tenant_id, account_id);
+""",
+    ),
 ]

@@ -42,10 +42,59 @@ def user_columns() -> list[Any]:
     return [*_PUBLIC_COLUMNS, users.c.password_encrypted.is_not(None).label("has_password")]
 
 
+LISTED_COLUMNS = [
+    users.c[name]
+    for name in (
+        *("id", "username", "primary_email", "primary_phone", "name", "avatar", "custom_data", "identities"),
+        *("last_sign_in_at", "created_at", "updated_at", "profile", "application_id", "is_suspended"),
+    )
+]
+
+
+def listed_user_columns() -> list[Any]:
+    """The columns `user_from_record` reads, for list statements run on a driver connection."""
+    return [*LISTED_COLUMNS, users.c.password_encrypted.is_not(None).label("has_password")]
+
+
+def user_from_record(rec: Any) -> User:
+    """A user from a driver (asyncpg) record of `listed_user_columns()`."""
+    return User(
+        id=rec["id"],
+        username=rec["username"],
+        primary_email=rec["primary_email"],
+        primary_phone=rec["primary_phone"],
+        name=rec["name"],
+        avatar=rec["avatar"],
+        custom_data=rec["custom_data"],
+        identities=rec["identities"],
+        last_sign_in_at=_ms(rec["last_sign_in_at"]),
+        created_at=_ms(rec["created_at"]) or 0,
+        updated_at=_ms(rec["updated_at"]) or 0,
+        profile=rec["profile"],
+        application_id=rec["application_id"],
+        is_suspended=rec["is_suspended"],
+        has_password=rec["has_password"],
+    )
+
+
+def users_in_select(tenant_id: Any, id_subquery: Any, search_pattern: Any | None) -> sa.Select[Any]:
+    """A statement (not run): the users whose id is in `id_subquery`, newest first, Logto's order. The
+    arguments may be bind parameters, so a caller can compile the statement once (with a LIMIT and a
+    count of its own) and run it many times. `search_pattern` is an ILIKE pattern (`%term%`)."""
+    where: list[Any] = [users.c.tenant_id == tenant_id, users.c.id.in_(id_subquery)]
+    if search_pattern is not None:
+        where.append(sa.or_(*(users.c[name].ilike(search_pattern) for name in SEARCH_FIELDS)))
+    return sa.select(*listed_user_columns()).where(*where).order_by(users.c.created_at.desc(), users.c.id)
+
+
+def search_pattern(term: str) -> str:
+    return f"%{term.strip('%')}%"
+
+
 def search_condition(term: str | None) -> list[Any]:
     if not term:
         return []
-    pattern = f"%{term.strip('%')}%"
+    pattern = search_pattern(term)
     return [sa.or_(*(users.c[name].ilike(pattern) for name in SEARCH_FIELDS))]
 
 
@@ -65,21 +114,3 @@ async def featured_users(conn: AsyncConnection, tenant_id: str, ids: Sequence[st
         )
     )
     return {r.id: FeaturedUser(r.id, r.avatar, r.name) for r in rows}
-
-
-async def users_page(
-    conn: AsyncConnection,
-    tenant_id: str,
-    id_subquery: Any,
-    term: str | None,
-    limit: int | None,
-    offset: int,
-) -> tuple[int, list[User]]:
-    """Users whose id is in `id_subquery` (a SELECT of user ids), newest first, with Logto's search."""
-    where = [users.c.tenant_id == tenant_id, users.c.id.in_(id_subquery), *search_condition(term)]
-    total = (await conn.execute(sa.select(sa.func.count()).select_from(users).where(*where))).scalar_one()
-    query = sa.select(*user_columns()).where(*where).order_by(users.c.created_at.desc(), users.c.id)
-    if limit is not None:
-        query = query.limit(limit).offset(offset)
-    rows = (await conn.execute(query)).all()
-    return total, [to_user(r) for r in rows]

@@ -26,6 +26,8 @@ class ClientRecord(msgspec.Struct, frozen=True, kw_only=True):
     oidc_client_metadata: dict[str, Any]
     custom_client_metadata: dict[str, Any]
     is_third_party: bool
+    name: str = ""
+    custom_data: dict[str, Any] = msgspec.field(default_factory=dict)  # JWT customizer context
 
 
 class ResourceRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -44,6 +46,8 @@ async def get_client(conn: AsyncConnection, tenant_id: str, client_id: str) -> C
                 t.applications.c.oidc_client_metadata,
                 t.applications.c.custom_client_metadata,
                 t.applications.c.is_third_party,
+                t.applications.c.name,
+                t.applications.c.custom_data,
             ).where(t.applications.c.tenant_id == tenant_id, t.applications.c.id == client_id)
         )
     ).one_or_none()
@@ -65,6 +69,8 @@ async def get_client(conn: AsyncConnection, tenant_id: str, client_id: str) -> C
         oidc_client_metadata=row.oidc_client_metadata,
         custom_client_metadata=row.custom_client_metadata,
         is_third_party=row.is_third_party,
+        name=row.name,
+        custom_data=row.custom_data or {},
     )
 
 
@@ -112,3 +118,102 @@ async def application_resource_scopes(
         )
     )
     return set((await conn.execute(query)).scalars())
+
+
+async def user_resource_scopes(conn: AsyncConnection, tenant_id: str, user_id: str, resource_id: str) -> set[str]:
+    """Names of the resource's scopes granted to the user through their roles."""
+    query = (
+        sa.select(t.scopes.c.name)
+        .distinct()
+        .select_from(
+            t.users_roles.join(
+                t.roles_scopes,
+                sa.and_(
+                    t.roles_scopes.c.tenant_id == t.users_roles.c.tenant_id,
+                    t.roles_scopes.c.role_id == t.users_roles.c.role_id,
+                ),
+            ).join(
+                t.scopes,
+                sa.and_(
+                    t.scopes.c.tenant_id == t.roles_scopes.c.tenant_id,
+                    t.scopes.c.id == t.roles_scopes.c.scope_id,
+                ),
+            )
+        )
+        .where(
+            t.users_roles.c.tenant_id == tenant_id,
+            t.users_roles.c.user_id == user_id,
+            t.scopes.c.resource_id == resource_id,
+        )
+    )
+    return set((await conn.execute(query)).scalars())
+
+
+async def user_role_names(conn: AsyncConnection, tenant_id: str, user_id: str) -> list[str]:
+    """Names of the user's roles (the `roles` claim), sorted."""
+    query = (
+        sa.select(t.roles.c.name)
+        .select_from(
+            t.users_roles.join(
+                t.roles,
+                sa.and_(t.roles.c.tenant_id == t.users_roles.c.tenant_id, t.roles.c.id == t.users_roles.c.role_id),
+            )
+        )
+        .where(t.users_roles.c.tenant_id == tenant_id, t.users_roles.c.user_id == user_id)
+        .order_by(t.roles.c.name)
+    )
+    return list((await conn.execute(query)).scalars())
+
+
+class ApplicationBrief(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    name: str
+    is_third_party: bool
+
+
+async def application_briefs(conn: AsyncConnection, tenant_id: str, ids: list[str]) -> dict[str, ApplicationBrief]:
+    """Name and party of the given applications (those that still exist), for listing a user's grants."""
+    if not ids:
+        return {}
+    rows = await conn.execute(
+        sa.select(t.applications.c.id, t.applications.c.name, t.applications.c.is_third_party).where(
+            t.applications.c.tenant_id == tenant_id, t.applications.c.id.in_(ids)
+        )
+    )
+    return {r.id: ApplicationBrief(id=r.id, name=r.name, is_third_party=r.is_third_party) for r in rows}
+
+
+def resource_and_application_scopes_select() -> sa.Select[Any]:
+    """A statement (not run) for `client_credentials`, in one round trip: the resource with the
+    indicator (`id`, `indicator`, `access_token_ttl`; no row when unknown) and `granted`, the names of
+    its scopes the application's roles grant (NULL when none), as `get_resource_by_indicator` and
+    `application_resource_scopes` read them. Bind parameters `tenant_id`, `application_id` and
+    `indicator`, so the caller compiles it once."""
+    tenant_id, application_id = (
+        sa.bindparam("tenant_id", type_=sa.String),
+        sa.bindparam("application_id", type_=sa.String),
+    )
+    granted = (
+        sa.select(sa.func.array_agg(sa.distinct(t.scopes.c.name)))
+        .select_from(
+            t.applications_roles.join(
+                t.roles_scopes,
+                sa.and_(
+                    t.roles_scopes.c.tenant_id == t.applications_roles.c.tenant_id,
+                    t.roles_scopes.c.role_id == t.applications_roles.c.role_id,
+                ),
+            ).join(
+                t.scopes,
+                sa.and_(t.scopes.c.tenant_id == t.roles_scopes.c.tenant_id, t.scopes.c.id == t.roles_scopes.c.scope_id),
+            )
+        )
+        .where(
+            t.applications_roles.c.tenant_id == tenant_id,
+            t.applications_roles.c.application_id == application_id,
+            t.scopes.c.resource_id == t.resources.c.id,
+        )
+        .scalar_subquery()
+    )
+    return sa.select(
+        t.resources.c.id, t.resources.c.indicator, t.resources.c.access_token_ttl, granted.label("granted")
+    ).where(t.resources.c.tenant_id == tenant_id, t.resources.c.indicator == sa.bindparam("indicator", type_=sa.String))

@@ -26,6 +26,8 @@ from gatehouse_identity.api.user_bodies import (
     UpdateUser,
     UserDetail,
 )
+from gatehouse_identity.api.user_identities import sso_identity_out
+from gatehouse_identity.services.user_identities import UserIdentityService
 from gatehouse_identity.services.users import UserService
 
 TAGS = ["Users"]
@@ -52,14 +54,17 @@ async def create_user(request: AnyRequest, users: UserService, data: Annotated[C
 async def get_user(
     request: AnyRequest,
     users: UserService,
+    user_identities: UserIdentityService,
     userId: str,
     include_sso_identities: Annotated[str | None, Parameter(query="includeSsoIdentities")] = None,
     include_password_hash: Annotated[str | None, Parameter(query="includePasswordHash")] = None,
 ) -> User | UserDetail:
     """Password digests are never returned: `includePasswordHash` is accepted and ignored."""
-    user = await users.get(tenant_of(request), userId)
-    if truthy(include_sso_identities):  # enterprise SSO is not served yet: nobody has an SSO identity
-        return UserDetail(**msgspec.structs.asdict(user), sso_identities=[])
+    tenant = tenant_of(request)
+    user = await users.get(tenant, userId)
+    if truthy(include_sso_identities):
+        sso = [msgspec.to_builtins(sso_identity_out(i)) for i in await user_identities.sso_identities(tenant, userId)]
+        return UserDetail(**msgspec.structs.asdict(user), sso_identities=sso)
     return user
 
 

@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl
 from gatehouse_platform.oauth_errors import OAuthError, invalid_client, invalid_request
 from gatehouse_schema.queries.management import ClientRecord
 
+from gatehouse_identity.oidc.auth_request import PUBLIC_CLIENT_TYPES
 from gatehouse_identity.oidc.client_auth import read_credentials, verify_secret
 from gatehouse_identity.oidc.clients import ClientCache
 from gatehouse_identity.oidc.token_response import TokenResponse
@@ -51,9 +52,21 @@ class TokenEndpoint:
         grant = self.grants.get(grant_type)
         if grant is None:
             raise OAuthError("unsupported_grant_type", f"unsupported grant_type requested ({grant_type})")
-        credentials = read_credentials(authorization, form)
-        client = await self.clients.get(tenant_id, credentials.client_id)
-        if client is None:
-            raise invalid_client("client is invalid")
-        verify_secret(client, credentials.client_secret)
+        client = await authenticate_client(self.clients, tenant_id, authorization, form)
         return await grant.handle(tenant_id, client, form)
+
+
+async def authenticate_client(
+    clients: ClientCache, tenant_id: str, authorization: str | None, form: Mapping[str, str]
+) -> ClientRecord:
+    """Confidential apps prove a secret (basic or post); public apps (SPA, Native) use `none` and PKCE."""
+    credentials = read_credentials(authorization, form)
+    client = await clients.get(tenant_id, credentials.client_id)
+    if client is None:
+        raise invalid_client("client is invalid")
+    if client.type in PUBLIC_CLIENT_TYPES:
+        if credentials.method != "none":
+            raise invalid_client("the registered client token_endpoint_auth_method (none) does not match")
+        return client
+    verify_secret(client, credentials.client_secret)
+    return client

@@ -10,3 +10,4 @@ class TokenResponse(msgspec.Struct, omit_defaults=True, kw_only=True):
     scope: str | None = None
     refresh_token: str | None = None
     id_token: str | None = None
+    issued_token_type: str | None = None  # token exchange (RFC 8693 §2.2.1)

@@ -22,13 +22,14 @@ UNIQUE_INDEXES = {
 
 @dataclass(frozen=True)
 class UserRecord:
-    """A user with what the Management API never returns: password digest, its algorithm, and state."""
+    """A user with what the Management API never returns: password digest, its algorithm, MFA factors, state."""
 
     user: User
     password_encrypted: str | None
     password_encryption_method: str | None
     password_expired: bool
     logto_config: dict[str, Any]
+    mfa_verifications: list[dict[str, Any]]
 
 
 def _record(row: Any) -> UserRecord:
@@ -38,6 +39,7 @@ def _record(row: Any) -> UserRecord:
         password_encryption_method=row.password_encryption_method,
         password_expired=row.password_expired,
         logto_config=row.logto_config,
+        mfa_verifications=row.mfa_verifications,
     )
 
 

@@ -36,6 +36,7 @@ from gatehouse_identity.domain.users import (
     exposed_logto_config,
     merge_logto_config,
 )
+from gatehouse_identity.oidc.user_sessions import revoke_account
 from gatehouse_identity.passwords import InvalidLegacyDigest, PasswordHasher, UnsupportedLegacyAlgorithm, parse_legacy
 from gatehouse_identity.persistence.users import UserRecord, UserStore, violated_identifier
 
@@ -217,6 +218,7 @@ class UserService:
             raise BadRequest("user.cannot_delete_self")
         async with self.engine.begin() as conn:
             current = await self._record(conn, tenant_id, user_id, lock=True)
+            await revoke_account(conn, tenant_id, user_id)  # OIDC state has no foreign key to the user
             await self.store.delete(conn, tenant_id, user_id)
             await self.outbox.append(conn, UserDeleted(data=current.user), tenant_id=tenant_id, actor=actor)
 
@@ -268,6 +270,8 @@ class UserService:
         async with self.engine.begin() as conn:
             await self._record(conn, tenant_id, user_id, lock=True)
             user = await self.store.update(conn, tenant_id, user_id, {"is_suspended": suspended})
+            if suspended:  # sessions, grants and their tokens and codes end with the suspension
+                await revoke_account(conn, tenant_id, user_id)
             await self.outbox.append(conn, UserSuspensionStatusUpdated(data=user), tenant_id=tenant_id, actor=actor)
         return user
 

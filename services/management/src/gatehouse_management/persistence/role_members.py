@@ -1,20 +1,47 @@
 """SQL for who holds a role: users (identity's users, read through the schema library) and applications."""
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
+from gatehouse_platform.db import CompiledQuery
 from gatehouse_platform.pagination import Page
 from gatehouse_schema.api.applications import Application
 from gatehouse_schema.api.roles import FeaturedApplication
 from gatehouse_schema.api.users import FeaturedUser, User
 from gatehouse_schema.queries import identity as identity_reads
-from gatehouse_schema.tables.management import applications, applications_roles, users_roles
+from gatehouse_schema.tables.management import applications, applications_roles, roles, users_roles
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse_management.persistence.applications import row_to_application
 
 FEATURED = 3
+
+
+@functools.cache
+def role_users_query(*, search: bool, paged: bool) -> CompiledQuery:
+    """One statement for `GET /api/roles/{id}/users`, compiled once per shape: whether the role exists,
+    the total (without a search: an index-only count of the role's links, which are removed when a user
+    is deleted; with one: the matching users) and the page of users. A missing role or an empty page
+    still gives one row (`found`, `total`, the user columns NULL)."""
+    tenant = sa.bindparam("tenant_id", type_=sa.String)
+    role = sa.bindparam("role_id", type_=sa.String)
+    links = [users_roles.c.tenant_id == tenant, users_roles.c.role_id == role]
+    ids = sa.select(users_roles.c.user_id).where(*links)
+    listed = identity_reads.users_in_select(tenant, ids, sa.bindparam("pattern", type_=sa.String) if search else None)
+    if search:
+        total = sa.select(sa.func.count()).select_from(listed.order_by(None).subquery())
+    else:
+        total = sa.select(sa.func.count()).select_from(users_roles).where(*links)
+    found = sa.exists().where(roles.c.tenant_id == tenant, roles.c.id == role)
+    head = sa.select(found.label("found"), total.scalar_subquery().label("total")).subquery("head")
+    if paged:
+        listed = listed.limit(sa.bindparam("limit", type_=sa.Integer)).offset(sa.bindparam("offset", type_=sa.Integer))
+    page = listed.lateral("page")
+    return CompiledQuery(sa.select(head.c.found, head.c.total, *page.c).select_from(head.outerjoin(page, head.c.found)))
 
 
 class RoleMemberStore:
@@ -56,15 +83,44 @@ class RoleMemberStore:
             removed += result.rowcount or 0
         return removed
 
-    async def users_page(
-        self, conn: AsyncConnection, tenant_id: str, role_id: str, term: str | None, page: Page | None
-    ) -> tuple[int, list[User]]:
-        ids = sa.select(users_roles.c.user_id).where(
-            users_roles.c.tenant_id == tenant_id, users_roles.c.role_id == role_id
+    async def add_default_roles(self, conn: AsyncConnection, tenant_id: str, user_id: str) -> list[str]:
+        """Links the user to the tenant's default User roles it does not hold yet; returns the roles added."""
+        defaults = sa.select(roles.c.tenant_id, sa.literal(user_id, sa.String), roles.c.id).where(
+            roles.c.tenant_id == tenant_id, roles.c.is_default.is_(True), roles.c.type == "User"
         )
-        return await identity_reads.users_page(
-            conn, tenant_id, ids, term, page.limit if page else None, page.offset if page else 0
+        insert = (
+            pg_insert(users_roles)
+            .from_select(["tenant_id", "user_id", "role_id"], defaults)
+            .on_conflict_do_nothing()
+            .returning(users_roles.c.role_id)
         )
+        return sorted((await conn.execute(insert)).scalars())
+
+    async def remove_all_user_roles(self, conn: AsyncConnection, tenant_id: str, user_id: str) -> list[str]:
+        """Unlinks the user from every role; returns the roles it held."""
+        delete = (
+            sa.delete(users_roles)
+            .where(users_roles.c.tenant_id == tenant_id, users_roles.c.user_id == user_id)
+            .returning(users_roles.c.role_id)
+        )
+        return sorted((await conn.execute(delete)).scalars())
+
+    async def role_users(
+        self, conn: asyncpg.Connection, tenant_id: str, role_id: str, term: str | None, page: Page | None
+    ) -> tuple[int, list[User]] | None:
+        """The role's users (newest first, Logto's search) and their total; None when the role does not
+        exist. Runs on a driver connection (`gatehouse_platform.db.read_connection`): one statement."""
+        query = role_users_query(search=bool(term), paged=page is not None)
+        params: dict[str, Any] = {"tenant_id": tenant_id, "role_id": role_id}
+        if term:
+            params["pattern"] = identity_reads.search_pattern(term)
+        if page is not None:
+            params["limit"], params["offset"] = page.limit, page.offset
+        rows = await query.fetch(conn, params)
+        if not rows[0]["found"]:
+            return None
+        listed = [identity_reads.user_from_record(r) for r in rows if r["id"] is not None]
+        return (rows[0]["total"] if page is not None else len(listed)), listed
 
     # applications
 

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 import msgspec
+from gatehouse_platform.db import read_connection
 from gatehouse_platform.errors import BadRequest, NotFound
 from gatehouse_platform.outbox import Outbox
 from gatehouse_platform.pagination import Page
@@ -95,7 +96,7 @@ class ApplicationService:
     async def search(
         self, tenant_id: str, where: ApplicationFilter, page: Page | None
     ) -> tuple[int, list[Application]]:
-        async with self.engine.connect() as conn:
+        async with read_connection(self.engine) as conn:
             return await self.store.search(conn, tenant_id, where, page)
 
     async def update(self, tenant_id: str, app_id: str, body: UpdateApplication, actor: Actor | None) -> Application:

@@ -3,6 +3,7 @@
 
 from collections.abc import Sequence
 
+from gatehouse_platform.db import read_connection
 from gatehouse_platform.errors import NotFound, Unprocessable
 from gatehouse_platform.outbox import Outbox
 from gatehouse_platform.pagination import Page
@@ -68,9 +69,11 @@ class RoleAssignmentService:
     async def role_users(
         self, tenant_id: str, role_id: str, term: str | None, page: Page | None
     ) -> tuple[int, list[User]]:
-        async with self.engine.connect() as conn:
-            await find_role(self.roles, conn, tenant_id, role_id)
-            return await self.members.users_page(conn, tenant_id, role_id, term, page)
+        async with read_connection(self.engine) as conn:
+            found = await self.members.role_users(conn, tenant_id, role_id, term, page)
+        if found is None:
+            raise NotFound("entity.not_exists_with_id", name="role", id=role_id)
+        return found
 
     async def add_role_users(self, tenant_id: str, role_id: str, user_ids: list[str], actor: Actor | None) -> None:
         wanted = list(dict.fromkeys(user_ids))

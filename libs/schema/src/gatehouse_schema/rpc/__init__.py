@@ -1,0 +1,1 @@
+"""Request and reply Structs of the NATS RPC commands, per owning context."""
