@@ -81,7 +81,10 @@ FUNCTIONS: list[tuple[str, str]] = [
         "statement construction (sa.select / where / order_by / limit)",
         r"(select|where|order_by|limit|offset|in_|__eq__|operate|_generative) \(.*sqlalchemy/sql/",
     ),
-    ("fetch_page / users_page (count + page)", r"fetch_page \(|users_page \("),
+    (
+        "list statement (count + page: fetch_page, or CompiledQuery.fetch on the driver connection)",
+        r"fetch_page \(|CompiledQuery\.fetch \(",
+    ),
     (
         "BEGIN (asyncpg Transaction.start, on the first statement)",
         r"start \(.*asyncpg/transaction\.py",
@@ -92,7 +95,10 @@ FUNCTIONS: list[tuple[str, str]] = [
         r"(connect|_connection_for_bind|checkout|_checkout) \(.*sqlalchemy/(ext/asyncio|pool)",
     ),
     ("connection close / pool return", r"(close|_finalize_fairy|_checkin|__aexit__) \(.*sqlalchemy/(pool|ext/asyncio)"),
-    ("row -> struct (row_to_application / to_user / to_role)", r"(row_to_application|to_user|to_role) \("),
+    (
+        "row -> struct (row_to_application / record_to_application / to_user / user_from_record / to_role)",
+        r"(row_to_application|record_to_application|to_user|user_from_record|to_role) \(",
+    ),
     ("outbox append (create)", r"append \(.*gatehouse_platform/outbox\.py"),
     (
         "litestar response: encode JSON (msgspec)",

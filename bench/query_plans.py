@@ -2,10 +2,11 @@
 
 The exact SQL comes from the services' own code: the same use cases the routes call
 (`ApplicationService.search`, `RoleAssignmentService.role_users`) run here on an engine built by
-`gatehouse_platform.db.create_engine` (the services' engine: asyncpg dialect, same compilation), and a
-`before_cursor_execute` listener records every statement with its parameters. The routes' guard runs
-no SQL (it validates the bearer token from its cache / identity's JWKS), so these are all the
-statements of a request (plus the BEGIN/ROLLBACK the asyncpg dialect wraps around them).
+`gatehouse_platform.db.create_engine` (the services' engine: asyncpg dialect, same compilation); a
+`before_cursor_execute` listener records every statement SQLAlchemy runs, and `CompiledQuery.fetch` is
+wrapped to record the statements compiled once and run on the driver connection (the list routes' path:
+one statement per request, no BEGIN/ROLLBACK). The routes' guard runs no SQL (it validates the bearer
+token from its cache / identity's JWKS), so these are all the statements of a request.
 
 For each statement:
 
@@ -77,6 +78,11 @@ def execution_ms(plan: str) -> float | None:
     return float(m.group(1)) if m else None
 
 
+def planning_ms(plan: str) -> float | None:
+    m = re.search(r"Planning Time: ([\d.]+) ms", plan)
+    return float(m.group(1)) if m else None
+
+
 def shape(plan: str) -> list[str]:
     """The plan's node lines without costs, timings, row counts, buffers or parameter values."""
     out = []
@@ -107,7 +113,9 @@ async def _explain(conn: Any, stmt: Statement) -> None:
             await conn.fetch(execute)
         rows = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + execute)
         stmt.steady_plan = "\n".join(r[0] for r in rows)
-        stmt.steady_generic = bool(re.search(r"\$\d", stmt.steady_plan))
+        # PostgreSQL's own count, not `$n` in the plan text: InitPlan results print as `$n` in custom plans too
+        generic = await conn.fetchval("SELECT generic_plans FROM pg_prepared_statements WHERE name = 'gh_bench_plan'")
+        stmt.steady_generic = bool(generic)
     finally:
         await conn.execute("DEALLOCATE gh_bench_plan")
     if any(t.rsplit(".", 1)[-1] in SEEDED_TABLES for t in stmt.seq_scans + stmt.steady_seq_scans):
@@ -126,7 +134,7 @@ async def _capture(database_url: str, tenant_id: str, role_id: str, small_role: 
     from gatehouse_management.persistence.roles import RoleStore
     from gatehouse_management.services.applications import ApplicationService
     from gatehouse_management.services.role_assignments import RoleAssignmentService
-    from gatehouse_platform.db import create_engine
+    from gatehouse_platform.db import CompiledQuery, create_engine
     from gatehouse_platform.pagination import parse_page
 
     engine = create_engine(database_url, pool_size=1)
@@ -135,6 +143,16 @@ async def _capture(database_url: str, tenant_id: str, role_id: str, small_role: 
 
     def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
         recorded.append((statement, tuple(parameters or ())))
+
+    # the list routes run compiled statements on the driver connection (gatehouse_platform.db.read_connection),
+    # which SQLAlchemy's events do not see: record those at CompiledQuery.fetch
+    original_fetch = CompiledQuery.fetch
+
+    async def recording_fetch(self: CompiledQuery, conn: Any, params: Any) -> Any:
+        recorded.append((self.sql, tuple(self.args(params))))
+        return await original_fetch(self, conn, params)
+
+    CompiledQuery.fetch = recording_fetch  # type: ignore[method-assign]
 
     try:
         async with engine.connect() as conn:  # the dialect's first-connect queries are not the routes'
@@ -156,18 +174,17 @@ async def _capture(database_url: str, tenant_id: str, role_id: str, small_role: 
             await assignments.role_users(tenant_id, small_role[0], None, page)
             small = list(recorded)
         sa.event.remove(engine.sync_engine, "before_cursor_execute", record)
+        CompiledQuery.fetch = original_fetch  # type: ignore[method-assign]
         endpoint_apps = "GET /api/applications?page=1&page_size=20"
         endpoint_users = "GET /api/roles/{id}/users?page=1&page_size=20"
-        labels_apps = ["count (Total-Number)", "page"]
-        labels_users = ["role lookup (404 check)", "count (Total-Number)", "page"]
+        labels_apps = ["count (Total-Number) and page"]
+        labels_users = ["role check (404), count (Total-Number) and page"]
         captured = [(endpoint_apps, labels_apps, apps), (endpoint_users, labels_users, users)]
         if small_role is not None:  # another role: the same statements, other estimates
             captured.append((f"{endpoint_users} (a role with {small_role[1]} users)", labels_users, small))
         for endpoint, labels, found in captured:
             for i, (sql, params) in enumerate(found):
                 label = labels[i] if len(found) == len(labels) else f"statement {i + 1}"
-                if endpoint.endswith("users)") and label.startswith("role lookup"):
-                    continue  # the same primary-key lookup as for the big role
                 report.statements.append(Statement(endpoint, label, sql, params))
         async with engine.connect() as conn:
             raw = await conn.get_raw_connection()
@@ -176,6 +193,7 @@ async def _capture(database_url: str, tenant_id: str, role_id: str, small_role: 
                 await _explain(driver, stmt)
             await conn.rollback()
     finally:
+        CompiledQuery.fetch = original_fetch  # type: ignore[method-assign]
         await engine.dispose()
     return report
 
@@ -194,12 +212,13 @@ def render(report: PlanReport) -> list[str]:
         "Captured before the load (see bench/query_plans.py): the exact statements of each request, recorded "
         "from the services' own code, with `EXPLAIN (ANALYZE, BUFFERS)`. *first* = the plan of a prepared "
         "statement's first five executions (custom, parameters known); *steady* = the plan after five "
-        "executions (what each pooled connection runs under load; generic when it shows `$n`). The routes' "
-        "guard runs no SQL.",
+        "executions (what each pooled connection runs under load: generic or custom, as "
+        "`pg_prepared_statements` counts them; a custom plan is planned again at every execution, so its "
+        "planning time is PostgreSQL CPU per request too). The routes' guard runs no SQL.",
         "",
         "| Endpoint | statement | uses an index | indexes (first) | seq scans (first) | first ms "
-        "| steady plan | steady: indexes / seq scans | steady ms |",
-        "| --- | --- | --- | --- | --- | ---: | --- | --- | ---: |",
+        "| steady plan | steady: indexes / seq scans | steady ms | steady planning ms |",
+        "| --- | --- | --- | --- | --- | ---: | --- | --- | ---: | ---: |",
     ]
     for s in report.statements:
         same = shape(s.plan) == shape(s.steady_plan)
@@ -214,7 +233,8 @@ def render(report: PlanReport) -> list[str]:
         lines.append(
             f"| {s.endpoint} | {s.label} | {verdict} | {', '.join(s.index_scans) or 'none'} | "
             f"{', '.join(s.seq_scans) or 'none'} | {execution_ms(s.plan) or 0:.3f} | {steady} | "
-            f"{steady_idx} / {steady_seq} | {execution_ms(s.steady_plan) or 0:.3f} |"
+            f"{steady_idx} / {steady_seq} | {execution_ms(s.steady_plan) or 0:.3f} | "
+            f"{planning_ms(s.steady_plan) or 0:.3f} |"
         )
     for s in report.statements:
         params = ", ".join(f"${i + 1} = {literal(p)}" for i, p in enumerate(s.params))

@@ -4,7 +4,7 @@ Every run gets its own database (`gh_bench_<id>`), its own JetStream stream and 
 (`GH_BENCH_<ID>_EVENTS`, `ghbench<id>`) and free ports, so it never collides with a running
 `make run` (3001/31xx) or with a test run; all of them are removed at the end.
 
-Benchmarks (16 concurrent connections, 2 s warm-up, then 10 s measured), `--suite gateway|management|all`:
+Benchmarks (16 concurrent connections, 2 s warm-up, then 10 s measured), `--suite gateway|management|identity|all`:
 
 gateway suite
 1. `POST /oidc/token` (client_credentials, client_secret_basic, bootstrap app) through the gateway.
@@ -17,6 +17,11 @@ query plans of the list endpoints captured by bench/query_plans.py before the se
 4. `GET /api/roles/{id}/users?page=1&page_size=20` (the role with 2,000 users), the same two ways.
 5. `POST /api/applications` (a new SPA per request) through the gateway.
    3-5 are checked against the issue's targets (≥ 1,500 req/s and p99 < 50 ms for 3 and 4, ≥ 300/s for 5).
+
+identity suite (through the gateway; targets of the identity issue, p99 < 50 ms each)
+6. `POST /oidc/token` client_credentials (≥ 1,000/s), 7. refresh_token (≥ 600/s: a pool of refresh tokens
+   from authorization-code flows of an app with `rotateRefreshToken: false`), 8. introspection of an opaque
+   access token (≥ 1,500/s), 9. discovery and 10. JWKS (≥ 4,000/s each).
 
 Then the RSS of every service (process tree: granian main process plus its worker) and the CPU
 time each service used per phase. Results are appended to bench/RESULTS.md (see bench/README.md).
@@ -319,8 +324,12 @@ class Target:
     body: str = ""
     # a body unique per request: prefix + "<load thread>-<request number>" + suffix (POST benchmarks)
     body_parts: tuple[str, str] | None = None
+    # bodies taken in turn, each load thread from its own offset (a pool of refresh tokens)
+    body_cycle: tuple[str, ...] | None = None
 
     def numbered_body(self, thread: int, n: int) -> str:
+        if self.body_cycle is not None:
+            return self.body_cycle[(n * 7 + thread * 13) % len(self.body_cycle)]
         if self.body_parts is None:
             return self.body
         return f"{self.body_parts[0]}{thread}-{n}{self.body_parts[1]}"
@@ -386,10 +395,22 @@ end
 """
 
 
+WRK_CYCLE_REQUEST = """
+local bodies = {{{bodies}}}
+local counter = 0
+function request()
+  counter = counter + 1
+  return wrk.format(nil, nil, nil, bodies[(counter * 7 + tid * 13) % #bodies + 1])
+end
+"""
+
+
 def wrk_script(target: Target, workdir: Path) -> Path:
     headers = "\n".join(f"wrk.headers[{lua_str(k)}] = {lua_str(v)}" for k, v in target.headers.items())
     request = ""
-    if target.body_parts is not None:  # a Lua request() per request: slower for wrk, fine at a few 100/s
+    if target.body_cycle is not None:
+        request = WRK_CYCLE_REQUEST.format(bodies=", ".join(lua_str(b) for b in target.body_cycle))
+    elif target.body_parts is not None:  # a Lua request() per request: slower for wrk, fine at a few 100/s
         prefix, suffix = (lua_str(part) for part in target.body_parts)
         request = WRK_NUMBERED_REQUEST.format(prefix=prefix, suffix=suffix)
     text = WRK_LUA.format(method=lua_str(target.method), body=lua_str(target.body), headers=headers, request=request)
@@ -476,7 +497,7 @@ async def _python_load(target: Target, connections: int, duration: float, warmup
     measure_from = start + warmup
     stop_at = measure_from + duration
     body = target.body.encode() if target.body else None
-    numbered = target.body_parts is not None
+    numbered = target.body_parts is not None or target.body_cycle is not None
     connector = aiohttp.TCPConnector(limit=connections, force_close=False)
     timeout = aiohttp.ClientTimeout(total=10)
     session = aiohttp.ClientSession(connector=connector, timeout=timeout, skip_auto_headers=("User-Agent",))
@@ -592,6 +613,17 @@ class Goal:
         ok = r.rps >= self.min_rps and r.non_200 == 0 and r.socket_errors == 0
         return ok and (self.max_p99_ms is None or r.p99_ms < self.max_p99_ms)
 
+    def shortfall(self, r: LoadResult) -> str:
+        """What of the target a result misses."""
+        missed = []
+        if r.rps < self.min_rps:
+            missed.append(f"{r.rps / self.min_rps * 100:.0f} % of the rate")
+        if self.max_p99_ms is not None and r.p99_ms >= self.max_p99_ms:
+            missed.append(f"p99 {r.p99_ms:.0f} ms")
+        if r.non_200 or r.socket_errors:
+            missed.append(f"{r.non_200 + r.socket_errors} errors")
+        return ", ".join(missed)
+
     def describe(self) -> str:
         p99 = f", p99 < {self.max_p99_ms:g} ms" if self.max_p99_ms is not None else ""
         return f"≥ {self.min_rps:,.0f} req/s{p99}, all 200"
@@ -667,6 +699,8 @@ def running_platform(
     `before_start(database_url, bootstrap credentials)` runs after the migrations and the bootstrap
     seed, before the services start (the management suite seeds its tenant there)."""
     from gatehouse_devstack.stack import SERVICES, Stack, StackConfig, prepare
+    from gatehouse_identity.config import IdentitySettings
+    from gatehouse_management.config import ManagementSettings
     from gatehouse_platform.config import Settings
     from gatehouse_platform.messaging import dead_letter_stream
     from gatehouse_testing.servers import nats_server, postgres_server
@@ -696,7 +730,9 @@ def running_platform(
                 "PostgreSQL": f"{server.hostname}:{server.port or 5432}, database `{db_name}` (dropped after)",
                 "NATS": f"{nats_url}, stream `{stream}` (deleted after)",
                 "ports": ", ".join(f"{k} {v}" for k, v in ports.items()),
-                "granian workers per service": os.environ.get("WORKERS", "1 (default)"),
+                "granian workers per service": os.environ.get("WORKERS")
+                or f"management {ManagementSettings().workers}, identity {IdentitySettings().workers}, "
+                f"the others {Settings().workers} (defaults)",
                 "LOG_LEVEL": os.environ.get("LOG_LEVEL", "info (default)"),
                 "DB_POOL_SIZE": os.environ.get("DB_POOL_SIZE", f"{Settings().db_pool_size} (default)"),
             }
@@ -836,6 +872,161 @@ def management_targets(p: Platform, access_token: str, run: Run) -> list[Target]
     return targets
 
 
+TOKEN_CC = "POST /oidc/token (client_credentials)"
+TOKEN_REFRESH = "POST /oidc/token (refresh_token)"
+INTROSPECT = "POST /oidc/token/introspection"
+DISCOVERY = "GET /oidc/.well-known/openid-configuration"
+JWKS = "GET /oidc/jwks"
+#: the identity issue's targets (through the gateway, 16 clients)
+IDENTITY_GOALS = {
+    TOKEN_CC + VIA_GATEWAY: Goal(1000, 50),
+    TOKEN_REFRESH + VIA_GATEWAY: Goal(600, 50),
+    INTROSPECT + VIA_GATEWAY: Goal(1500, 50),
+    DISCOVERY + VIA_GATEWAY: Goal(4000, 50),
+    JWKS + VIA_GATEWAY: Goal(4000, 50),
+}
+REFRESH_POOL = 64  # refresh tokens, each from its own authorization-code flow (own grant and session)
+BENCH_REDIRECT = "https://bench.example.com/callback"
+
+
+async def _sign_in_flows(p: Platform, mgmt_bearer: dict[str, str], flows: int) -> dict[str, Any]:
+    """A Traditional app (rotateRefreshToken false) and a user, then `flows` authorization-code flows
+    through the gateway, the sign-in reported with the interaction RPC as the experience service does
+    (services/identity/tests/test_oidc_authorization_code.py). Returns the app and the tokens."""
+    import hashlib
+
+    import httpx
+    import nats
+    from gatehouse_platform.rpc import RpcClient
+    from gatehouse_schema.rpc.identity import InteractionResult, InteractionResultReply
+
+    gw = p.stack.url("gateway")
+    async with httpx.AsyncClient(base_url=gw, timeout=10) as api:
+        created = await api.post(
+            "/api/applications",
+            headers=mgmt_bearer,
+            json={
+                "name": "bench-identity",
+                "type": "Traditional",
+                "oidcClientMetadata": {"redirectUris": [BENCH_REDIRECT], "postLogoutRedirectUris": []},
+                "customClientMetadata": {"rotateRefreshToken": False},
+            },
+        )
+        if created.status_code != 200:
+            raise RuntimeError(f"create app: {created.status_code} {created.text[:300]}")
+        app_id = created.json()["id"]
+        secrets_resp = await api.get(f"/api/applications/{app_id}/secrets", headers=mgmt_bearer)
+        app_secret = secrets_resp.json()[0]["value"]
+        name = f"bench{secrets.token_hex(4)}"
+        user = await api.post("/api/users", headers=mgmt_bearer, json={"username": name, "name": "Bench"})
+        if user.status_code != 200:
+            raise RuntimeError(f"create user: {user.status_code} {user.text[:300]}")
+        user_id = user.json()["id"]
+    basic = {"Authorization": "Basic " + base64.b64encode(f"{app_id}:{app_secret}".encode()).decode()}
+    nc = await nats.connect(p.stack.config.nats_url)
+    rpc = RpcClient(nc, p.stack.config.subject_prefix, 5.0)
+    refresh: list[str] = []
+    access: list[str] = []
+    try:
+        for _ in range(flows):
+            async with httpx.AsyncClient(base_url=gw, timeout=10) as browser:
+                verifier = secrets.token_urlsafe(48)
+                challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+                started = await browser.get(
+                    "/oidc/auth",
+                    params={
+                        "client_id": app_id,
+                        "redirect_uri": BENCH_REDIRECT,
+                        "response_type": "code",
+                        "scope": "openid offline_access profile",
+                        "prompt": "consent",  # as in Logto, offline_access is granted only with a consent prompt
+                        "state": secrets.token_hex(8),
+                        "code_challenge": challenge.decode(),
+                        "code_challenge_method": "S256",
+                    },
+                )
+                cookie = browser.cookies.get("_interaction")
+                if started.status_code != 303 or not cookie:
+                    raise RuntimeError(f"/oidc/auth: {started.status_code} {started.text[:300]}")
+                reply = await rpc.call(
+                    "identity",
+                    "interaction.result",
+                    InteractionResult(uid=cookie.rpartition(".")[0], account_id=user_id),
+                    InteractionResultReply,
+                )
+                done = await browser.get(urllib.parse.urlsplit(reply.redirect_to).path)
+                query = urllib.parse.parse_qs(urllib.parse.urlsplit(done.headers.get("location", "")).query)
+                if done.status_code != 303 or "code" not in query:
+                    raise RuntimeError(f"resume: {done.status_code} {done.headers.get('location')}")
+                tokens = await browser.post(
+                    "/oidc/token",
+                    headers=basic,
+                    data={
+                        "grant_type": "authorization_code",
+                        "code": query["code"][0],
+                        "redirect_uri": BENCH_REDIRECT,
+                        "code_verifier": verifier,
+                    },
+                )
+                body = tokens.json()
+                if tokens.status_code != 200 or "refresh_token" not in body:
+                    raise RuntimeError(f"code exchange: {tokens.status_code} {tokens.text[:300]}")
+                refresh.append(body["refresh_token"])
+                access.append(body["access_token"])
+    finally:
+        await nc.close()
+    return {"app_id": app_id, "basic": basic, "refresh": refresh, "access": access}
+
+
+def identity_targets(p: Platform, access_token: str, run: Run) -> list[Target]:
+    """The identity suite's targets, each checked once (200 and the expected payload) before it is measured."""
+    t0 = time.monotonic()
+    flows = asyncio.run(_sign_in_flows(p, {"Authorization": f"Bearer {access_token}"}, REFRESH_POOL))
+    print(f"{len(flows['refresh'])} authorization-code flows in {time.monotonic() - t0:.1f} s", flush=True)
+    run.settings["identity suite"] = (
+        f"refresh_token: a pool of {len(flows['refresh'])} refresh tokens, each from its own authorization-code "
+        "flow (scope `openid offline_access profile`, own grant and session), taken in turn, of one Traditional "
+        "app with `rotateRefreshToken: false` (so a token stays valid when reused; each refresh still locks the "
+        "token row, checks grant and user, and signs a new ID token and access token); introspection: one of "
+        "the flows' opaque access tokens, introspected by its own client (client_secret_basic); "
+        "client_credentials: the bootstrap M2M app, `resource` = the management API, `scope=all`"
+    )
+    gw = p.stack.url("gateway")
+    form = {"Content-Type": "application/x-www-form-urlencoded", **flows["basic"]}
+    refresh_bodies = tuple(
+        urllib.parse.urlencode({"grant_type": "refresh_token", "refresh_token": t}) for t in flows["refresh"]
+    )
+    cc = token_target(p)
+    targets = [
+        Target(TOKEN_CC + VIA_GATEWAY, cc.method, cc.url, cc.headers, cc.body),
+        Target(TOKEN_REFRESH + VIA_GATEWAY, "POST", gw + "/oidc/token", form, body_cycle=refresh_bodies),
+        Target(
+            INTROSPECT + VIA_GATEWAY,
+            "POST",
+            gw + "/oidc/token/introspection",
+            form,
+            urllib.parse.urlencode({"token": flows["access"][0]}),
+        ),
+        Target(DISCOVERY + VIA_GATEWAY, "GET", gw + "/oidc/.well-known/openid-configuration", {}),
+        Target(JWKS + VIA_GATEWAY, "GET", gw + "/oidc/jwks", {}),
+    ]
+    for t in targets:
+        status, body = http(t.method, t.url, t.headers, t.numbered_body(0, 0))
+        payload = json.loads(body) if body.startswith(b"{") else {}
+        expected = {
+            TOKEN_CC: "access_token",
+            TOKEN_REFRESH: "id_token",
+            INTROSPECT: "active",
+            DISCOVERY: "issuer",
+            JWKS: "keys",
+        }[t.name.removesuffix(VIA_GATEWAY)]
+        if status != 200 or not payload.get(expected):
+            raise RuntimeError(f"{t.name}: {status} {body[:300]!r}")
+    print("identity checks ok (tokens, introspection active, discovery, JWKS)", flush=True)
+    run.goals.update(IDENTITY_GOALS)
+    return targets
+
+
 def benchmark(args: argparse.Namespace, run: Run) -> None:
     hook = seed_management_tenant(run) if "management" in run.suites else None
     with running_platform(run.settings, before_start=hook) as p:
@@ -866,9 +1057,21 @@ def benchmark(args: argparse.Namespace, run: Run) -> None:
                 pair = (gw_target, direct_target) if i % 2 == 0 else (direct_target, gw_target)
                 for target in pair:
                     run.results.append(load(target))
-        if "management" in run.suites:
-            for target in management_targets(p, access_token, run):  # the POST last: it grows the table
-                run.results.append(load(target))
+        suites: list[tuple[str, Callable[[], list[Target]]]] = [
+            # management before identity, which adds an application (the lists check the total); its POST
+            # last, since it grows the table
+            ("management", lambda: management_targets(p, access_token, run)),
+            ("identity", lambda: identity_targets(p, access_token, run)),
+        ]
+        for suite, targets in suites:
+            if suite not in run.suites:
+                continue
+            try:
+                for target in targets():
+                    run.results.append(load(target))
+            except RuntimeError as exc:  # a failed check: report what was measured, and why the rest is missing
+                print(f"{suite} suite stopped: {exc}", file=sys.stderr, flush=True)
+                run.notes.append(f"**The {suite} suite stopped early**: {exc}")
         for name, proc in p.stack.procs.items():
             run.rss[name] = [(pid, rss_kib(pid)) for pid in process_tree(proc.pid)]
 
@@ -934,7 +1137,7 @@ def render(run: Run, duration: float, warmup: float, connections: int) -> str:
     if goals:
         lines += [
             "",
-            "Management targets (the issue: through the gateway, 16 clients, seeded tenant):",
+            "Targets (the issues: through the gateway, 16 clients; the management lists on the seeded tenant):",
             "",
             "| Benchmark | target | result | verdict |",
             "| --- | --- | --- | --- |",
@@ -942,7 +1145,7 @@ def render(run: Run, duration: float, warmup: float, connections: int) -> str:
         for r, goal in goals:
             errors = r.non_200 + r.socket_errors
             result = f"{r.rps:,.1f} req/s, p99 {r.p99_ms:.2f} ms" + (f", {errors} errors" if errors else "")
-            verdict = "met" if goal.met(r) else f"**missed** ({r.rps / goal.min_rps * 100:.0f} % of the rate)"
+            verdict = "met" if goal.met(r) else f"**missed** ({goal.shortfall(r)})"
             lines.append(f"| {r.name} | {goal.describe()} | {result} | {verdict} |")
         for name in (LIST_APPS, LIST_ROLE_USERS):
             via = next((r for r in run.results if r.name == name + VIA_GATEWAY), None)
@@ -1052,10 +1255,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tool", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument(
         "--suite",
-        choices=("gateway", "management", "all"),
+        choices=("gateway", "management", "identity", "all"),
         default="all",
         help="gateway: token + GET by id (gateway vs direct); management: seeded tenant, list and create "
-        "endpoints, query plans; all: both on one platform (default)",
+        "endpoints, query plans; identity: token grants, introspection, discovery, JWKS; "
+        "all: the three on one platform (default)",
     )
     parser.add_argument("--no-write", action="store_true", help="print the results, do not append them")
     parser.add_argument("--note", default="", help="a line of text to add to the report")
@@ -1074,7 +1278,7 @@ def main(argv: list[str] | None = None) -> int:
         tool=choose_tool(args.tool),
         load_before=loadavg(),
         settings={},
-        suites=("gateway", "management") if args.suite == "all" else (args.suite,),
+        suites=("gateway", "management", "identity") if args.suite == "all" else (args.suite,),
     )
     print(f"load tool: {run.tool}", flush=True)
     if args.note:
