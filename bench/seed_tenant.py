@@ -12,7 +12,8 @@ What goes in (reproducible: a fixed random seed):
   `management.application_secrets`, as `POST /api/applications` does.
 * 200 roles in `management.roles`: 180 `User` roles and 20 `MachineToMachine` roles.
 * `management.users_roles`: the benchmarked role ("Bench big role") holds 2,000 users (20 % of them,
-  a random sample); each of the other 179 User roles holds 1-10 random users (uniform).
+  a random sample); each of the other 179 User roles holds 1-10 random users (uniform). Each link
+  carries its user's `created_at` in `user_created_at`, as management's writers set it.
 * `management.applications_roles`: each MachineToMachine role holds 0-5 random M2M applications.
 
 Then `VACUUM (ANALYZE)` of the seeded tables, so the planner has statistics and index-only scans see
@@ -212,9 +213,11 @@ async def _seed(database_url: str, tenant_id: str, seed: int) -> SeedResult:
     user_roles = [r[1] for r in roles if r[4] == "User"]
     m2m_roles = [r[1] for r in roles if r[4] == "MachineToMachine"]
     big_role = user_roles[0]
-    links = [(tenant_id, u, big_role) for u in rng.sample(user_ids, BIG_ROLE_USERS)]
+    # a link keeps its user's created_at (management.users_roles.user_created_at, the list's sort key)
+    created_of = {u[1]: u[USER_COLUMNS.index("created_at")] for u in users}
+    links = [(tenant_id, u, big_role, created_of[u]) for u in rng.sample(user_ids, BIG_ROLE_USERS)]
     for role_id in user_roles[1:]:
-        links += [(tenant_id, u, role_id) for u in rng.sample(user_ids, rng.randint(*OTHER_ROLE_USERS))]
+        links += [(tenant_id, u, role_id, created_of[u]) for u in rng.sample(user_ids, rng.randint(*OTHER_ROLE_USERS))]
     app_links = []
     for role_id in m2m_roles:
         app_links += [(tenant_id, a, role_id) for a in rng.sample(m2m_apps, rng.randint(*M2M_ROLE_APPS))]
@@ -231,7 +234,10 @@ async def _seed(database_url: str, tenant_id: str, seed: int) -> SeedResult:
             )
             await conn.copy_records_to_table("roles", schema_name="management", columns=ROLE_COLUMNS, records=roles)
             await conn.copy_records_to_table(
-                "users_roles", schema_name="management", columns=["tenant_id", "user_id", "role_id"], records=links
+                "users_roles",
+                schema_name="management",
+                columns=["tenant_id", "user_id", "role_id", "user_created_at"],
+                records=links,
             )
             await conn.copy_records_to_table(
                 "applications_roles",

@@ -1,4 +1,5 @@
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from typing import Any
 
 import pytest_asyncio
@@ -30,8 +31,8 @@ async def make_user(database_url: str) -> AsyncIterator[Callable[..., Any]]:
     """Writes identity-owned user rows (as identity would) for the role-assignment routes to read."""
     engine = create_engine(database_url, pool_size=1)
 
-    async def make(name: str = "user") -> str:
-        user_id = generate_id()
+    async def make(name: str = "user", created_at: datetime | None = None, user_id: str | None = None) -> str:
+        user_id = user_id or generate_id()
         async with engine.begin() as conn:
             await conn.execute(
                 sa.insert(users).values(
@@ -45,7 +46,7 @@ async def make_user(database_url: str) -> AsyncIterator[Callable[..., Any]]:
                     logto_config={},
                     mfa_verifications=[],
                     is_suspended=False,
-                    created_at=sa.func.now(),
+                    created_at=created_at or sa.func.now(),
                     updated_at=sa.func.now(),
                 )
             )

@@ -1,11 +1,19 @@
 """Roles, their scopes, and assignment to users and applications from either side."""
 
+import random
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import pytest_asyncio
+import sqlalchemy as sa
+from gatehouse_platform.db import create_engine
+from gatehouse_schema.tables.identity import users as identity_users
+from gatehouse_schema.tables.management import users_roles
 from httpx import AsyncClient
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 def unique(prefix: str) -> str:
@@ -240,3 +248,108 @@ async def test_role_users_page_past_the_end_search_total_and_unknown_role(
     for query in ("", "?page=1&page_size=5", "?search=car"):
         missing = await client.get(f"/api/roles/ghost-role/users{query}", headers=auth)
         assert missing.status_code == 404 and missing.json()["code"] == "entity.not_exists_with_id"
+
+
+@pytest_asyncio.fixture(scope="module")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url, pool_size=1)
+    yield engine
+    await engine.dispose()
+
+
+async def listed_ids(client: AsyncClient, auth: dict[str, str], role_id: str, query: str = "") -> tuple[list[str], str]:
+    response = await client.get(f"/api/roles/{role_id}/users{query}", headers=auth)
+    assert response.status_code == 200, response.text
+    return [u["id"] for u in response.json()], response.headers.get("total-number", "")
+
+
+async def test_role_users_are_newest_first_for_roles_of_every_size(
+    client: AsyncClient, auth: dict[str, str], make_user: Callable[..., Any], engine: AsyncEngine
+) -> None:
+    """The page order is the users' own (created_at descending, then id), whatever the role's size and
+    whichever side made the link: links keep a copy of the user's created_at (microseconds and ties too)."""
+    tag = uuid.uuid4().hex[:6]
+    base = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
+    rng = random.Random(7)
+    # 23 users: groups of three share a created_at (the id decides), the groups 1 µs apart; made in random order
+    specs = [(f"o{tag}{i:02d}", base + timedelta(microseconds=i // 3)) for i in range(23)]
+    rng.shuffle(specs)
+    created = {await make_user(f"ord{tag}", created_at=at, user_id=uid): at for uid, at in specs}
+    newest_first = sorted(sorted(created), key=lambda u: created[u], reverse=True)
+
+    big, medium, small, single, empty = [(await new_role(client, auth))["id"] for _ in range(5)]
+    members = {
+        big: list(created),
+        medium: rng.sample(list(created), 9),
+        small: rng.sample(list(created), 2),
+        single: rng.sample(list(created), 1),
+        empty: [],
+    }
+    # the role's side for the big and the single role, the user's side for the others
+    await post(client, auth, f"/api/roles/{big}/users", {"userIds": members[big]}, 201)
+    await post(client, auth, f"/api/roles/{single}/users", {"userIds": members[single]}, 201)
+    for user_id in created:
+        held = [r for r in (medium, small) if user_id in members[r]]
+        if held:
+            await post(client, auth, f"/api/users/{user_id}/roles", {"roleIds": held}, 201)
+
+    for role_id, holders in members.items():
+        expected = [u for u in newest_first if u in holders]
+        assert await listed_ids(client, auth, role_id, "?page=1&page_size=100") == (expected, str(len(expected)))
+        assert await listed_ids(client, auth, role_id) == (expected[:20], str(len(expected)))  # default page size
+        paged: list[str] = []
+        for page in range(1, 8):
+            ids, total = await listed_ids(client, auth, role_id, f"?page={page}&page_size=4")
+            assert total == str(len(expected))
+            paged += ids
+        assert paged == expected
+        # the search path (filtered users, sorted by their own created_at) gives the same order
+        found, total = await listed_ids(client, auth, role_id, f"?search=ord{tag}&page=1&page_size=100")
+        assert (found, total) == (expected, str(len(expected)))
+
+    async with engine.connect() as conn:  # every link carries its user's exact created_at
+        kept = await conn.execute(
+            sa.select(users_roles.c.user_id, users_roles.c.user_created_at).where(
+                users_roles.c.tenant_id == "default", users_roles.c.role_id.in_(list(members))
+            )
+        )
+        rows = kept.all()
+    assert len(rows) == sum(len(h) for h in members.values())
+    assert all(at == created[user_id] for user_id, at in rows)
+
+
+async def test_role_users_skip_a_link_whose_user_is_gone(
+    client: AsyncClient, auth: dict[str, str], make_user: Callable[..., Any], engine: AsyncEngine
+) -> None:
+    """Until identity's User.Deleted event removes a deleted user's links, the page skips the user (and is
+    still full) while Total-Number counts the link, as the role's links say."""
+    role = (await new_role(client, auth))["id"]
+    base = datetime(2025, 6, 1, tzinfo=UTC)
+    ids = [await make_user("gone", created_at=base + timedelta(seconds=i)) for i in range(4)]
+    await post(client, auth, f"/api/roles/{role}/users", {"userIds": ids}, 201)
+    async with engine.begin() as conn:
+        await conn.execute(
+            sa.delete(identity_users).where(identity_users.c.tenant_id == "default", identity_users.c.id == ids[3])
+        )
+    assert await listed_ids(client, auth, role, "?page=1&page_size=2") == ([ids[2], ids[1]], "4")
+    assert await listed_ids(client, auth, role, "?page=1&page_size=3") == ([ids[2], ids[1], ids[0]], "4")
+
+
+async def test_a_link_inserted_without_the_sort_key_gets_it(
+    client: AsyncClient, auth: dict[str, str], make_user: Callable[..., Any], engine: AsyncEngine
+) -> None:
+    """A writer that does not name `user_created_at` (other contexts' test fixtures insert links directly)
+    gets the user's created_at from the table's trigger."""
+    role = (await new_role(client, auth))["id"]
+    older = await make_user("older", created_at=datetime(2024, 1, 1, tzinfo=UTC))
+    newer = await make_user("newer", created_at=datetime(2024, 1, 2, 0, 0, 0, 5, tzinfo=UTC))
+    async with engine.begin() as conn:
+        for user_id in (older, newer):
+            await conn.execute(sa.insert(users_roles).values(tenant_id="default", user_id=user_id, role_id=role))
+        kept = await conn.execute(
+            sa.select(users_roles.c.user_created_at)
+            .where(users_roles.c.tenant_id == "default", users_roles.c.role_id == role)
+            .order_by(users_roles.c.user_created_at)
+        )
+        assert list(kept.scalars()) == [datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 2, 0, 0, 0, 5, tzinfo=UTC)]
+    assert await listed_ids(client, auth, role, "?page=1&page_size=20") == ([newer, older], "2")

@@ -5,6 +5,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -123,12 +124,14 @@ async def test_created_user_gets_the_default_user_roles_once(
     auth: dict[str, str],
     make_user: Callable[..., Any],
     links_of: Callable[[str], Awaitable[list[str]]],
+    engine: AsyncEngine,
     nats_url: str,
     subject_prefix: str,
 ) -> None:
     default_role = await new_role(client, auth, isDefault=True)
     other_role = await new_role(client, auth)
-    user_id = await make_user("newcomer")
+    created_at = datetime(2024, 5, 6, 7, 8, 9, 123457, tzinfo=UTC)  # microseconds: more precise than the event
+    user_id = await make_user("newcomer", created_at=created_at)
     assert await role_ids_of(client, auth, user_id) == []
 
     await publish(nats_url, subject_prefix, UserCreated(data=user_payload(user_id)), times=2)
@@ -141,6 +144,14 @@ async def test_created_user_gets_the_default_user_roles_once(
     assert [u["id"] for u in users_page.json()] == [user_id]
     assert users_page.headers["Total-Number"] == "1"
     assert default_role in await links_of(user_id)
+    # the link keeps the user's exact created_at (the row's, not the event's milliseconds), the list's sort key
+    async with engine.connect() as conn:
+        kept = await conn.execute(
+            sa.select(users_roles.c.user_created_at).where(
+                users_roles.c.tenant_id == "default", users_roles.c.user_id == user_id
+            )
+        )
+        assert kept.scalar_one() == created_at
 
 
 async def test_created_event_of_a_user_already_gone_links_nothing(

@@ -87,6 +87,26 @@ def users_in_select(tenant_id: Any, id_subquery: Any, search_pattern: Any | None
     return sa.select(*listed_user_columns()).where(*where).order_by(users.c.created_at.desc(), users.c.id)
 
 
+def linked_users_select(tenant_id: Any, link_user_id: Any) -> sa.Select[Any]:
+    """A statement (not run): the listed user columns of the users a link table's rows name, joined on
+    `link_user_id` (a column of the link table, e.g. `management.users_roles.user_id`) by primary key. The
+    caller adds its own conditions on the link table, its order (e.g. a copy of the user's `created_at`
+    kept in the link) and its LIMIT: a page is then an index scan of the links plus one primary-key lookup
+    per user. A link whose user no longer exists gives no row."""
+    on = sa.and_(users.c.tenant_id == tenant_id, users.c.id == link_user_id)
+    return sa.select(*listed_user_columns()).join_from(link_user_id.table, users, on)
+
+
+async def user_created_at(conn: AsyncConnection, tenant_id: str, ids: Sequence[str]) -> dict[str, datetime]:
+    """`created_at` of each of these users that exists (what a link to the user copies to order by it)."""
+    if not ids:
+        return {}
+    rows = await conn.execute(
+        sa.select(users.c.id, users.c.created_at).where(users.c.tenant_id == tenant_id, users.c.id.in_(list(ids)))
+    )
+    return {r.id: r.created_at for r in rows}
+
+
 def search_pattern(term: str) -> str:
     return f"%{term.strip('%')}%"
 

@@ -9,7 +9,7 @@ eventual, within the consumer's latency. Each event is handled in one transactio
 
 from gatehouse_platform.outbox import Outbox
 from gatehouse_schema.events import SYSTEM_ACTOR, CloudEvent, RoleUsersUpdated, UserCreated, UserDeleted
-from gatehouse_schema.queries.identity import existing_user_ids
+from gatehouse_schema.queries.identity import user_created_at
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse_management.persistence.role_members import RoleMemberStore
@@ -37,9 +37,12 @@ class UserRoleLinks:
         tenant_id = event.tenantid
         if event.type == UserCreated.event_type:
             user_id = event.decode_data(UserCreated).data.id
-            if not await existing_user_ids(conn, tenant_id, [user_id]):
+            # the row's created_at, not the event's `createdAt` (milliseconds): the link keeps the exact value
+            # the users are ordered by
+            created = (await user_created_at(conn, tenant_id, [user_id])).get(user_id)
+            if created is None:
                 return  # deleted again before this event was handled: no links for a user that is gone
-            for role_id in await self.members.add_default_roles(conn, tenant_id, user_id):
+            for role_id in await self.members.add_default_roles(conn, tenant_id, user_id, created):
                 await self._announce(
                     conn, tenant_id, RoleUsersUpdated(role_id=role_id, added_user_ids=[user_id], removed_user_ids=[])
                 )

@@ -1,7 +1,8 @@
 """SQL for who holds a role: users (identity's users, read through the schema library) and applications."""
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -25,16 +26,27 @@ FEATURED = 3
 def role_users_query(*, search: bool, paged: bool) -> CompiledQuery:
     """One statement for `GET /api/roles/{id}/users`, compiled once per shape: whether the role exists,
     the total (without a search: an index-only count of the role's links, which are removed when a user
-    is deleted; with one: the matching users) and the page of users. A missing role or an empty page
-    still gives one row (`found`, `total`, the user columns NULL)."""
+    is deleted; with one: the matching users) and the page of users, newest first. A missing role or an
+    empty page still gives one row (`found`, `total`, the user columns NULL).
+
+    Without a search the page walks the role's links in the order of `users_roles_role_user_created`
+    (`user_created_at` is the user's `created_at`, copied into the link) and looks each user up by primary
+    key until the LIMIT is reached: the same order as sorting the users themselves, and one cheap plan for
+    every role size, so PostgreSQL's generic plan serves every execution of the prepared statement instead
+    of planning it again each time. With a search the matching users are filtered, counted and sorted."""
     tenant = sa.bindparam("tenant_id", type_=sa.String)
     role = sa.bindparam("role_id", type_=sa.String)
     links = [users_roles.c.tenant_id == tenant, users_roles.c.role_id == role]
-    ids = sa.select(users_roles.c.user_id).where(*links)
-    listed = identity_reads.users_in_select(tenant, ids, sa.bindparam("pattern", type_=sa.String) if search else None)
     if search:
+        ids = sa.select(users_roles.c.user_id).where(*links)
+        listed = identity_reads.users_in_select(tenant, ids, sa.bindparam("pattern", type_=sa.String))
         total = sa.select(sa.func.count()).select_from(listed.order_by(None).subquery())
     else:
+        listed = (
+            identity_reads.linked_users_select(tenant, users_roles.c.user_id)
+            .where(*links)
+            .order_by(users_roles.c.user_created_at.desc(), users_roles.c.user_id)
+        )
         total = sa.select(sa.func.count()).select_from(users_roles).where(*links)
     found = sa.exists().where(roles.c.tenant_id == tenant, roles.c.id == role)
     head = sa.select(found.label("found"), total.scalar_subquery().label("total")).subquery("head")
@@ -63,11 +75,22 @@ class RoleMemberStore:
         )
         return set(rows.scalars())
 
-    async def add_user_roles(self, conn: AsyncConnection, tenant_id: str, pairs: Sequence[tuple[str, str]]) -> None:
-        """(user id, role id) pairs."""
+    async def add_user_roles(
+        self,
+        conn: AsyncConnection,
+        tenant_id: str,
+        pairs: Sequence[tuple[str, str]],
+        user_created_at: Mapping[str, datetime],
+    ) -> None:
+        """(user id, role id) pairs; `user_created_at` maps each user to its `created_at` (identity's
+        `user_created_at` read), which the link keeps to order the role's users."""
         if pairs:
             await conn.execute(
-                sa.insert(users_roles), [{"tenant_id": tenant_id, "user_id": u, "role_id": r} for u, r in pairs]
+                sa.insert(users_roles),
+                [
+                    {"tenant_id": tenant_id, "user_id": u, "role_id": r, "user_created_at": user_created_at[u]}
+                    for u, r in pairs
+                ],
             )
 
     async def remove_user_roles(self, conn: AsyncConnection, tenant_id: str, pairs: Sequence[tuple[str, str]]) -> int:
@@ -83,14 +106,20 @@ class RoleMemberStore:
             removed += result.rowcount or 0
         return removed
 
-    async def add_default_roles(self, conn: AsyncConnection, tenant_id: str, user_id: str) -> list[str]:
-        """Links the user to the tenant's default User roles it does not hold yet; returns the roles added."""
-        defaults = sa.select(roles.c.tenant_id, sa.literal(user_id, sa.String), roles.c.id).where(
-            roles.c.tenant_id == tenant_id, roles.c.is_default.is_(True), roles.c.type == "User"
-        )
+    async def add_default_roles(
+        self, conn: AsyncConnection, tenant_id: str, user_id: str, user_created_at: datetime
+    ) -> list[str]:
+        """Links the user (created at `user_created_at`) to the tenant's default User roles it does not
+        hold yet; returns the roles added."""
+        defaults = sa.select(
+            roles.c.tenant_id,
+            sa.literal(user_id, sa.String),
+            roles.c.id,
+            sa.literal(user_created_at, sa.DateTime(timezone=True)),
+        ).where(roles.c.tenant_id == tenant_id, roles.c.is_default.is_(True), roles.c.type == "User")
         insert = (
             pg_insert(users_roles)
-            .from_select(["tenant_id", "user_id", "role_id"], defaults)
+            .from_select(["tenant_id", "user_id", "role_id", "user_created_at"], defaults)
             .on_conflict_do_nothing()
             .returning(users_roles.c.role_id)
         )

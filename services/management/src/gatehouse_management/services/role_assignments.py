@@ -2,6 +2,7 @@
 `/applications/{id}/roles`. Users live in identity's tables and are read through the schema library."""
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from gatehouse_platform.db import read_connection
 from gatehouse_platform.errors import NotFound, Unprocessable
@@ -11,7 +12,7 @@ from gatehouse_schema.api.applications import Application
 from gatehouse_schema.api.roles import Role
 from gatehouse_schema.api.users import User
 from gatehouse_schema.events import Actor, RoleApplicationsUpdated, RoleUsersUpdated
-from gatehouse_schema.queries.identity import existing_user_ids
+from gatehouse_schema.queries.identity import user_created_at
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gatehouse_management.persistence.applications import ApplicationStore
@@ -37,11 +38,15 @@ class RoleAssignmentService:
 
     # checks
 
-    async def _require_users(self, conn: AsyncConnection, tenant_id: str, user_ids: Sequence[str]) -> None:
-        found = await existing_user_ids(conn, tenant_id, user_ids)
+    async def _require_users(
+        self, conn: AsyncConnection, tenant_id: str, user_ids: Sequence[str]
+    ) -> dict[str, datetime]:
+        """Each user's `created_at` (a new role link keeps it); 404 for a user that does not exist."""
+        found = await user_created_at(conn, tenant_id, user_ids)
         for user_id in user_ids:
             if user_id not in found:
                 raise NotFound("entity.not_exists_with_id", name="user", id=user_id)
+        return found
 
     async def _require_m2m_app(self, conn: AsyncConnection, tenant_id: str, app_id: str) -> Application:
         app = await self.applications.get(conn, tenant_id, app_id)
@@ -81,12 +86,12 @@ class RoleAssignmentService:
             role = await find_role(self.roles, conn, tenant_id, role_id, lock=True)
             if role.type != "User":
                 raise Unprocessable("user.invalid_role_type")
-            await self._require_users(conn, tenant_id, wanted)
+            created = await self._require_users(conn, tenant_id, wanted)
             holders = await self.members.role_user_ids(conn, tenant_id, role_id)
             for user_id in wanted:
                 if user_id in holders:
                     raise Unprocessable("role.user_exists", userId=user_id)
-            await self.members.add_user_roles(conn, tenant_id, [(u, role_id) for u in wanted])
+            await self.members.add_user_roles(conn, tenant_id, [(u, role_id) for u in wanted], created)
             await self._users_event(conn, tenant_id, role_id, wanted, [], actor)
 
     async def remove_role_user(self, tenant_id: str, role_id: str, user_id: str, actor: Actor | None) -> None:
@@ -145,12 +150,12 @@ class RoleAssignmentService:
         """Adds the roles (or, with `replace`, makes them the user's exact set); returns the roles added."""
         wanted = list(dict.fromkeys(role_ids))
         async with self.engine.begin() as conn:
-            await self._require_users(conn, tenant_id, [user_id])
+            created = await self._require_users(conn, tenant_id, [user_id])
             await self._roles_of_type(conn, tenant_id, wanted, "User")
             held = await self.members.user_role_ids(conn, tenant_id, user_id)
             added = [r for r in wanted if r not in held]
             removed = sorted(held - set(wanted)) if replace else []
-            await self.members.add_user_roles(conn, tenant_id, [(user_id, r) for r in added])
+            await self.members.add_user_roles(conn, tenant_id, [(user_id, r) for r in added], created)
             await self.members.remove_user_roles(conn, tenant_id, [(user_id, r) for r in removed])
             for role_id in added:
                 await self._users_event(conn, tenant_id, role_id, [user_id], [], actor)
