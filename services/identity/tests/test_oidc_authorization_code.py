@@ -21,7 +21,7 @@ from gatehouse_platform.rpc import RpcClient
 from gatehouse_schema.ids import generate_id, generate_secret
 from gatehouse_schema.rpc.identity import InteractionDetails, InteractionGet, InteractionResult, InteractionResultReply
 from gatehouse_schema.tables import management as m
-from gatehouse_schema.tables.identity import oidc_authorization_codes, oidc_sessions, oidc_tokens
+from gatehouse_schema.tables.identity import oidc_authorization_codes, oidc_grants, oidc_sessions, oidc_tokens, users
 from httpx import AsyncClient, Response
 from joserfc import jwt
 from joserfc.jwk import KeySet
@@ -501,6 +501,80 @@ async def test_refresh_without_rotation_keeps_the_token(
     for _ in range(2):
         response = await client.post("/oidc/token", data=refresh_form(app, token), headers=app.auth())
         assert response.status_code == 200 and response.json()["refresh_token"] == token
+
+
+@pytest.mark.parametrize("rotate", [True, False])
+async def test_refresh_of_a_suspended_user_revokes_the_grant(
+    client: AsyncClient, browser: AsyncClient, rpc: RpcClient, db: AsyncEngine, user: dict[str, Any], rotate: bool
+) -> None:
+    """Suspended behind the API's back (the grant still exists): the refresh itself revokes the grant."""
+    app = await make_app(db, rotateRefreshToken=rotate)
+    req = authorization(app)
+    token = (await exchange(client, req, await sign_in(browser, rpc, req, user["id"]))).json()["refresh_token"]
+    async with db.begin() as conn:
+        await conn.execute(sa.update(users).where(users.c.id == user["id"]).values(is_suspended=True))
+    refused = await client.post("/oidc/token", data=refresh_form(app, token), headers=app.auth())
+    oauth_error(refused, 400, "invalid_grant")
+    async with db.connect() as conn:
+        left = await conn.scalar(sa.select(sa.func.count()).where(oidc_grants.c.account_id == user["id"]))
+    assert left == 0
+
+
+async def test_refresh_without_rotation_answers_the_token_claims_and_an_id_token(
+    client: AsyncClient, browser: AsyncClient, rpc: RpcClient, db: AsyncEngine, user: dict[str, Any]
+) -> None:
+    app = await make_app(db, rotateRefreshToken=False)
+    req = authorization(app)
+    first = (await exchange(client, req, await sign_in(browser, rpc, req, user["id"]))).json()
+    refreshed = await client.post("/oidc/token", data=refresh_form(app, first["refresh_token"]), headers=app.auth())
+    assert refreshed.status_code == 200, refreshed.text
+    assert refreshed.headers["content-type"].startswith("application/json")
+    assert refreshed.headers["cache-control"] == "no-store"
+    body = refreshed.json()
+    assert body["token_type"] == "Bearer" and body["expires_in"] == 3600 and body["scope"] == first["scope"]
+    header, claims = await verify_jwt(client, body["id_token"])
+    assert header["typ"] == "JWT" and header["alg"] == "ES384" and header["kid"]
+    assert claims["sub"] == user["id"] and claims["aud"] == app.id and len(claims["jti"]) == 21
+    digest = hashlib.sha384(body["access_token"].encode()).digest()
+    assert claims["at_hash"] == base64.urlsafe_b64encode(digest[:24]).rstrip(b"=").decode()
+    me = await client.get("/oidc/me", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert me.status_code == 200 and me.json()["sub"] == user["id"]
+    async with db.connect() as conn:  # nothing of the presented token changed
+        consumed = await conn.scalar(
+            sa.select(oidc_tokens.c.consumed_at).where(
+                oidc_tokens.c.id == hashlib.sha256(first["refresh_token"].encode()).hexdigest()
+            )
+        )
+    assert consumed is None
+
+
+async def test_refresh_without_rotation_of_a_grant_revoked_meanwhile_is_invalid_grant(
+    client: AsyncClient,
+    browser: AsyncClient,
+    rpc: RpcClient,
+    db: AsyncEngine,
+    user: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No transaction without rotation: a grant revoked between the read and the access token's INSERT."""
+    from gatehouse_identity.oidc import store
+
+    app = await make_app(db, rotateRefreshToken=False)
+    req = authorization(app)
+    token = (await exchange(client, req, await sign_in(browser, rpc, req, user["id"]))).json()["refresh_token"]
+    read = store.refresh_state
+
+    async def read_then_revoke(*args: Any, **kwargs: Any) -> store.RefreshState | None:
+        state = await read(*args, **kwargs)
+        assert state is not None
+        async with db.begin() as conn:
+            await conn.execute(sa.delete(oidc_grants).where(oidc_grants.c.id == state.token.grant_id))
+        return state
+
+    monkeypatch.setattr(store, "refresh_state", read_then_revoke)
+    oauth_error(
+        await client.post("/oidc/token", data=refresh_form(app, token), headers=app.auth()), 400, "invalid_grant"
+    )
 
 
 async def test_refresh_scope_can_narrow_but_not_widen(

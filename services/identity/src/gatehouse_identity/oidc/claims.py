@@ -90,16 +90,28 @@ async def id_token_extended_claims(
 ) -> dict[str, Any]:
     """The extended claims the tenant enabled for ID tokens, each only under its granted scope.
     Organization claims wait for the organizations context's membership reads: none are added yet."""
+    claims = account_extended_claims(account, scopes, enabled)
+    if not enabled:
+        return claims
+    if "identities" in scopes and "sso_identities" in enabled:
+        claims["sso_identities"] = await _sso_identities(conn, tenant_id, account.id)
+    if "roles" in enabled and "roles" in scopes:
+        claims["roles"] = await user_role_names(conn, tenant_id, account.id)
+    return claims
+
+
+# extended claims read from other tables than `users` (the rest come with the account)
+QUERIED_EXTENDED_CLAIMS = frozenset({"sso_identities", "roles"})
+
+
+def account_extended_claims(account: Account, scopes: list[str], enabled: Collection[str]) -> dict[str, Any]:
+    """The enabled extended claims that come with the account itself (`custom_data`, `identities`), each
+    only under its granted scope; `id_token_extended_claims` adds the queried ones."""
     claims: dict[str, Any] = {}
     if not enabled:
         return claims
     if "custom_data" in enabled and "custom_data" in scopes:
         claims["custom_data"] = account.custom_data
-    if "identities" in scopes:
-        if "identities" in enabled:
-            claims["identities"] = account.identities
-        if "sso_identities" in enabled:
-            claims["sso_identities"] = await _sso_identities(conn, tenant_id, account.id)
-    if "roles" in enabled and "roles" in scopes:
-        claims["roles"] = await user_role_names(conn, tenant_id, account.id)
+    if "identities" in enabled and "identities" in scopes:
+        claims["identities"] = account.identities
     return claims

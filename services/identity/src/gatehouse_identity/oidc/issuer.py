@@ -46,27 +46,27 @@ def _b64(data: bytes) -> bytes:
 
 
 class _Signer:
-    """One signing key: its protected header for access tokens, encoded once, and its raw signature."""
+    """One signing key: its protected headers (`typ` at+jwt for access tokens, JWT for ID tokens),
+    encoded once, and its raw signature."""
 
     def __init__(self, key: SigningKey) -> None:
         self.key = key
-        header = {"alg": key.alg, "typ": "at+jwt", "kid": key.kid}
-        self.header = header
-        self.header_b64 = _b64(msgspec.json.encode(header))
+        self.headers = {typ: {"alg": key.alg, "typ": typ, "kid": key.kid} for typ in ("at+jwt", "JWT")}
+        self.headers_b64 = {typ: _b64(msgspec.json.encode(header)) for typ, header in self.headers.items()}
         self.hash = _HASHES.get(key.alg)
         private = key.key.private_key if isinstance(key.key, ECKey | RSAKey) else None
         self.ec = private if isinstance(private, ec.EllipticCurvePrivateKey) else None
         self.rsa = private if isinstance(private, rsa.RSAPrivateKey) and key.alg.startswith("RS") else None
         self.size = (self.ec.curve.key_size + 7) // 8 if self.ec is not None else 0
 
-    def sign(self, claims: dict[str, object]) -> str:
+    def sign(self, claims: dict[str, object], typ: str = "at+jwt") -> str:
         if self.hash is None or (self.ec is None and self.rsa is None):
-            return jwt.encode(self.header, claims, self.key.key, algorithms=[self.key.alg])
+            return jwt.encode(self.headers[typ], claims, self.key.key, algorithms=[self.key.alg])
         try:
             payload = _encoder.encode(claims)
         except (TypeError, msgspec.EncodeError):
-            return jwt.encode(self.header, claims, self.key.key, algorithms=[self.key.alg])
-        signing_input = self.header_b64 + b"." + _b64(payload)
+            return jwt.encode(self.headers[typ], claims, self.key.key, algorithms=[self.key.alg])
+        signing_input = self.headers_b64[typ] + b"." + _b64(payload)
         if self.ec is not None:
             r, s = decode_dss_signature(self.ec.sign(signing_input, ec.ECDSA(self.hash())))
             signature = r.to_bytes(self.size, "big") + s.to_bytes(self.size, "big")
@@ -94,6 +94,11 @@ class AccessTokenIssuer:
         if signer is None or signer.key is not key:  # the keyring swaps its SigningKey on rotation
             signer = self._signer = _Signer(key)
         return signer
+
+    def sign(self, key: SigningKey, claims: dict[str, object], typ: str = "at+jwt") -> str:
+        """A compact JWS of `claims` with `key` (the caller's `keyring.signing_key`, read once so a claim
+        derived from the key, such as an ID token's `at_hash`, matches the signature); `typ` at+jwt or JWT."""
+        return self._signer_for(key).sign(claims, typ)
 
     def issue(
         self,

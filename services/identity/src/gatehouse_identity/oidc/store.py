@@ -1,5 +1,9 @@
 """SQL over identity's OIDC tables (migration 5). Every function runs on the caller's connection,
 so a use case decides the transaction. Codes, tokens and session ids are stored as SHA-256 digests.
+
+The refresh path (the busiest user-grant request) has its statements compiled once and run on a
+pooled connection's asyncpg connection (`refresh_state`, `insert_token_pg`, ...): building and
+compiling SQLAlchemy statements per request cost more CPU than PostgreSQL spends on them.
 """
 
 import hashlib
@@ -7,7 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
+from gatehouse_platform.db import CompiledQuery
 from gatehouse_schema.tables.identity import oidc_authorization_codes as codes
 from gatehouse_schema.tables.identity import oidc_grants as grants
 from gatehouse_schema.tables.identity import oidc_interactions as interactions
@@ -399,3 +405,176 @@ async def get_account(conn: AsyncConnection, tenant_id: str, user_id: str) -> Ac
         )
     ).one_or_none()
     return None if row is None else Account(**row._asdict())
+
+
+# the refresh path: compiled once, run on an asyncpg connection (`gatehouse_platform.db.read_connection`)
+
+
+@dataclass(frozen=True)
+class RefreshState:
+    """A refresh token with its grant (None when gone or expired) and account (None when deleted)."""
+
+    token: Token
+    grant: Grant | None
+    account: Account | None
+
+
+_ACCOUNT_COLUMNS = (
+    "id",
+    "username",
+    "primary_email",
+    "primary_phone",
+    "name",
+    "avatar",
+    "profile",
+    "identities",
+    "custom_data",
+    "is_suspended",
+    "created_at",
+    "updated_at",
+)
+
+
+def _refresh_state_select(lock: bool) -> sa.Select[Any]:
+    """The token, its live grant and its account in one round trip; `lock`: FOR UPDATE of the token row only."""
+    t, g, u = tokens, grants, users
+    query = (
+        sa.select(
+            *t.c,
+            g.c.id.label("g_id"),
+            g.c.account_id.label("g_account_id"),
+            g.c.client_id.label("g_client_id"),
+            g.c.session_id.label("g_session_id"),
+            g.c.scopes.label("g_scopes"),
+            g.c.resources.label("g_resources"),
+            *(u.c[name].label("u_" + name) for name in _ACCOUNT_COLUMNS),
+        )
+        .select_from(
+            t.outerjoin(
+                g, sa.and_(g.c.tenant_id == t.c.tenant_id, g.c.id == t.c.grant_id, g.c.expires_at > _now())
+            ).outerjoin(u, sa.and_(u.c.tenant_id == t.c.tenant_id, u.c.id == t.c.account_id))
+        )
+        .where(
+            t.c.tenant_id == sa.bindparam("tenant_id", type_=sa.String),
+            t.c.id == sa.bindparam("token_id", type_=sa.String),
+        )
+    )
+    return query.with_for_update(of=t) if lock else query
+
+
+REFRESH_STATE = CompiledQuery(_refresh_state_select(lock=False))
+REFRESH_STATE_FOR_UPDATE = CompiledQuery(_refresh_state_select(lock=True))
+INSERT_TOKEN = CompiledQuery(
+    sa.insert(tokens).values(
+        {
+            name: sa.bindparam(name, type_=tokens.c[name].type)
+            for name in (
+                "tenant_id",
+                "id",
+                "kind",
+                "grant_id",
+                "client_id",
+                "account_id",
+                "scopes",
+                "auth_time",
+                "created_at",
+                "expires_at",
+            )
+        }
+    )
+)  # `resource` NULL and `extra` '{}' by default, as `insert_token` stores the tokens `TokenMinter` issues
+EXTEND_GRANT = CompiledQuery(
+    sa.update(grants)
+    .where(
+        grants.c.tenant_id == sa.bindparam("tenant_id", type_=sa.String),
+        grants.c.id == sa.bindparam("grant_id", type_=sa.String),
+    )
+    .values(
+        expires_at=sa.func.greatest(grants.c.expires_at, sa.bindparam("expires_at", type_=grants.c.expires_at.type))
+    )
+)
+MARK_TOKEN_CONSUMED = CompiledQuery(
+    sa.update(tokens)
+    .where(
+        tokens.c.tenant_id == sa.bindparam("tenant_id", type_=sa.String),
+        tokens.c.id == sa.bindparam("token_id", type_=sa.String),
+        tokens.c.consumed_at.is_(None),
+    )
+    .values(consumed_at=sa.bindparam("at", type_=tokens.c.consumed_at.type))
+)
+REVOKE_GRANT = CompiledQuery(
+    sa.delete(grants).where(
+        grants.c.tenant_id == sa.bindparam("tenant_id", type_=sa.String),
+        grants.c.id == sa.bindparam("grant_id", type_=sa.String),
+    )
+)
+
+
+async def refresh_state(db: asyncpg.Connection, tenant_id: str, token_id: str, *, lock: bool) -> RefreshState | None:
+    """A stored token, expired or not, with its grant and account (see `RefreshState`)."""
+    query = REFRESH_STATE_FOR_UPDATE if lock else REFRESH_STATE
+    rows = await query.fetch(db, {"tenant_id": tenant_id, "token_id": token_id})
+    if not rows:
+        return None
+    row = rows[0]
+    token = Token(
+        row["id"],
+        row["kind"],
+        row["grant_id"],
+        row["client_id"],
+        row["account_id"],
+        list(row["scopes"]),
+        row["resource"],
+        row["auth_time"],
+        row["created_at"],
+        row["expires_at"],
+        row["consumed_at"],
+        dict(row["extra"] or {}),
+    )
+    grant = None
+    if row["g_id"] is not None:
+        grant = Grant(
+            row["g_id"],
+            row["g_account_id"],
+            row["g_client_id"],
+            row["g_session_id"],
+            list(row["g_scopes"]),
+            dict(row["g_resources"]),
+        )
+    account = None
+    if row["u_id"] is not None:
+        account = Account(*(row["u_" + name] for name in _ACCOUNT_COLUMNS))
+    return RefreshState(token, grant, account)
+
+
+async def insert_token_pg(db: asyncpg.Connection, tenant_id: str, token: Token) -> None:
+    """`insert_token` for a token without `resource` and `extra` (what `TokenMinter` stores)."""
+    assert token.resource is None and not token.extra
+    params = {
+        "tenant_id": tenant_id,
+        "id": token.id,
+        "kind": token.kind,
+        "grant_id": token.grant_id,
+        "client_id": token.client_id,
+        "account_id": token.account_id,
+        "scopes": token.scopes,
+        "auth_time": token.auth_time,
+        "created_at": token.created_at,
+        "expires_at": token.expires_at,
+    }
+    await db.execute(INSERT_TOKEN.sql, *INSERT_TOKEN.args(params))
+
+
+async def extend_grant_pg(db: asyncpg.Connection, tenant_id: str, grant_id: str, expires_at: datetime) -> None:
+    params = {"tenant_id": tenant_id, "grant_id": grant_id, "expires_at": expires_at}
+    await db.execute(EXTEND_GRANT.sql, *EXTEND_GRANT.args(params))
+
+
+async def mark_token_consumed_pg(db: asyncpg.Connection, tenant_id: str, token_id: str, at: datetime) -> None:
+    params = {"tenant_id": tenant_id, "token_id": token_id, "at": at}
+    await db.execute(MARK_TOKEN_CONSUMED.sql, *MARK_TOKEN_CONSUMED.args(params))
+
+
+async def revoke_grant_pg(db: asyncpg.Connection, tenant_id: str, grant_id: str) -> None:
+    """`revoke_grant`: its codes and tokens go with it (ON DELETE CASCADE)."""
+    await db.execute(REVOKE_GRANT.sql, *REVOKE_GRANT.args({"tenant_id": tenant_id, "grant_id": grant_id}))

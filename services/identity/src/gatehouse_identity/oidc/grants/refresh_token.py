@@ -5,11 +5,23 @@ refresh token and marks the presented one consumed. A consumed token still works
 `REUSE_GRACE` seconds, so concurrent refreshes of one client do not fail; presented later, it is
 taken as stolen and the whole grant is revoked. `resource` asks for a JWT access token for one of
 the grant's resources; `scope` narrows the scopes.
+
+The token, its grant and its account are read in one statement. With rotation that runs in a
+transaction with the token row locked (`FOR UPDATE` of that row only), so concurrent uses of one
+token are serialized around its `consumed_at`. Without rotation nothing of the token changes and
+there is nothing to serialize: the read and the access token's INSERT run without a transaction
+(a grant revoked in between makes the INSERT fail its foreign key: `invalid_grant`, as if revoked
+just before). Unless minting needs more reads (a resource's JWT, or extended ID token claims that
+are queried), the statements are compiled once and run on the pooled connection's asyncpg
+connection; otherwise the same steps run through SQLAlchemy.
 """
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Protocol
 
+import asyncpg
+from gatehouse_platform.db import read_connection
 from gatehouse_platform.oauth_errors import OAuthError, invalid_request
 from gatehouse_schema.queries.management import ClientRecord
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -19,6 +31,68 @@ from gatehouse_identity.oidc.minting import MintRequest, TokenMinter
 from gatehouse_identity.oidc.token_response import TokenResponse
 
 REUSE_GRACE = 3.0
+
+
+class _Steps(Protocol):
+    """The reads and writes of a refresh, on one connection (and the caller's transaction, if any)."""
+
+    async def load(self, tenant_id: str, token_id: str) -> store.RefreshState | None: ...
+
+    async def revoke_grant(self, tenant_id: str, grant_id: str) -> None: ...
+
+    async def consume(self, tenant_id: str, token_id: str, at: datetime) -> None: ...
+
+    async def mint(self, tenant_id: str, req: MintRequest) -> TokenResponse: ...
+
+
+class _DriverSteps:
+    """Compiled statements on an asyncpg connection."""
+
+    def __init__(self, db: asyncpg.Connection, minter: TokenMinter, lock: bool) -> None:
+        self.db = db
+        self.minter = minter
+        self.lock = lock
+
+    async def load(self, tenant_id: str, token_id: str) -> store.RefreshState | None:
+        return await store.refresh_state(self.db, tenant_id, token_id, lock=self.lock)
+
+    async def revoke_grant(self, tenant_id: str, grant_id: str) -> None:
+        await store.revoke_grant_pg(self.db, tenant_id, grant_id)
+
+    async def consume(self, tenant_id: str, token_id: str, at: datetime) -> None:
+        await store.mark_token_consumed_pg(self.db, tenant_id, token_id, at)
+
+    async def mint(self, tenant_id: str, req: MintRequest) -> TokenResponse:
+        try:
+            return await self.minter.mint_on_driver(self.db, tenant_id, req)
+        except asyncpg.ForeignKeyViolationError:
+            # only without a transaction: the grant was revoked after the read
+            raise OAuthError("invalid_grant", "grant not found") from None
+
+
+class _SqlAlchemySteps:
+    """SQLAlchemy statements in the caller's transaction, for minting that reads more (`needs_queries`)."""
+
+    def __init__(self, conn: AsyncConnection, minter: TokenMinter) -> None:
+        self.conn = conn
+        self.minter = minter
+
+    async def load(self, tenant_id: str, token_id: str) -> store.RefreshState | None:
+        token = await store.get_token(self.conn, tenant_id, token_id, for_update=True)
+        if token is None:
+            return None
+        grant = await store.get_grant(self.conn, tenant_id, token.grant_id)
+        account = await store.get_account(self.conn, tenant_id, token.account_id)
+        return store.RefreshState(token, grant, account)
+
+    async def revoke_grant(self, tenant_id: str, grant_id: str) -> None:
+        await store.revoke_grant(self.conn, tenant_id, grant_id)
+
+    async def consume(self, tenant_id: str, token_id: str, at: datetime) -> None:
+        await store.mark_token_consumed(self.conn, tenant_id, token_id, at)
+
+    async def mint(self, tenant_id: str, req: MintRequest) -> TokenResponse:
+        return await self.minter.mint(self.conn, tenant_id, req)
 
 
 class RefreshTokenGrant:
@@ -33,40 +107,61 @@ class RefreshTokenGrant:
         value = form.get("refresh_token")
         if not value:
             raise invalid_request("missing required parameter 'refresh_token'")
-        async with self.engine.begin() as conn:
-            outcome = await self._refresh(conn, tenant_id, client, form, value)
+        rotate = client.custom_client_metadata.get("rotateRefreshToken", True) is not False
+        outcome: TokenResponse | OAuthError
+        if await self.minter.needs_queries(tenant_id, form.get("resource")):
+            async with self.engine.begin() as conn:
+                sa_steps = _SqlAlchemySteps(conn, self.minter)
+                outcome = await self._refresh(sa_steps, tenant_id, client, form, value, rotate)
+        else:
+            # tokens are not user data: no event, so no outbox, and the transaction (with rotation) is asyncpg's
+            async with read_connection(self.engine) as db:
+                steps = _DriverSteps(db, self.minter, lock=rotate)
+                if rotate:
+                    async with db.transaction():
+                        outcome = await self._refresh(steps, tenant_id, client, form, value, rotate)
+                else:
+                    outcome = await self._refresh(steps, tenant_id, client, form, value, rotate)
         if isinstance(outcome, OAuthError):
             raise outcome
         return outcome
 
     async def _refresh(
-        self, conn: AsyncConnection, tenant_id: str, client: ClientRecord, form: Mapping[str, str], value: str
+        self,
+        steps: _Steps,
+        tenant_id: str,
+        client: ClientRecord,
+        form: Mapping[str, str],
+        value: str,
+        rotate: bool,
     ) -> TokenResponse | OAuthError:
-        token = await store.get_token(conn, tenant_id, store.digest(value), for_update=True)
-        if token is None or token.kind != "refresh_token" or token.client_id != client.id:
+        """A raised error rolls the transaction back; a returned one (a revocation) commits it."""
+        state = await steps.load(tenant_id, store.digest(value))
+        if state is None:
+            raise OAuthError("invalid_grant", "grant request is invalid")
+        token = state.token
+        if token.kind != "refresh_token" or token.client_id != client.id:
             raise OAuthError("invalid_grant", "grant request is invalid")
         now = datetime.now(UTC)
         if token.expires_at <= now:
             raise OAuthError("invalid_grant", "refresh token is expired")
         if token.consumed_at is not None and (now - token.consumed_at).total_seconds() > self.reuse_grace:
-            await store.revoke_grant(conn, tenant_id, token.grant_id)
+            await steps.revoke_grant(tenant_id, token.grant_id)
             return OAuthError("invalid_grant", "refresh token already used: the grant is revoked")
-        grant = await store.get_grant(conn, tenant_id, token.grant_id)
+        grant = state.grant
         if grant is None:
             raise OAuthError("invalid_grant", "grant not found")
-        account = await store.get_account(conn, tenant_id, token.account_id)
+        account = state.account
         if account is None or account.is_suspended:
-            await store.revoke_grant(conn, tenant_id, token.grant_id)
+            await steps.revoke_grant(tenant_id, token.grant_id)
             return OAuthError("invalid_grant", "the user of this grant is not active")
         resource = form.get("resource")
         if resource is not None and resource not in grant.resources:
             raise OAuthError("invalid_target", "the resource was not granted to this refresh token")
         scopes, resource_scopes = self._narrow(token, grant, resource, form.get("scope"))
-        rotate = client.custom_client_metadata.get("rotateRefreshToken", True) is not False
         if rotate:
-            await store.mark_token_consumed(conn, tenant_id, token.id, now)
-        response = await self.minter.mint(
-            conn,
+            await steps.consume(tenant_id, token.id, now)
+        response = await steps.mint(
             tenant_id,
             MintRequest(
                 client=client,
