@@ -784,3 +784,26 @@ async def test_code_exchange_needs_client_authentication(
     spa = await make_app(db, "SPA")
     secret_post = {**form, "client_id": spa.id, "client_secret": "anything"}
     oauth_error(await client.post("/oidc/token", data=secret_post), 401, "invalid_client")
+
+
+async def test_device_flow_app_is_refused_at_the_authorization_endpoint(browser: AsyncClient, db: AsyncEngine) -> None:
+    """Logto gives a device-flow app (Native, `isDeviceFlow`) the device code and refresh token grants only."""
+    app = await make_app(db, "Native", isDeviceFlow=True)
+    req = authorization(app)
+    query = query_of(await start(browser, req))
+    assert query["error"] == "unauthorized_client", query
+    assert query["state"] == req.params["state"] and query["iss"] == ISSUER
+    assert browser.cookies.get("_interaction") is None
+    plain = await make_app(db, "Native", isDeviceFlow=False)  # only `true` makes a device-flow app
+    allowed = authorization(plain, scope="openid")
+    allowed.extra = []
+    started = await start(browser, allowed)
+    assert started.headers["location"] == "http://127.0.0.1:3001/sign-in", started.text
+
+
+async def test_device_flow_app_is_refused_the_authorization_code_grant(client: AsyncClient, db: AsyncEngine) -> None:
+    device_app = await make_app(db, "Native", isDeviceFlow=True)
+    body = oauth_error(await exchange(client, authorization(device_app), "some-code"), 400, "unauthorized_client")
+    assert "grant type" in body["error_description"]
+    native = await make_app(db, "Native")
+    oauth_error(await exchange(client, authorization(native), "some-code"), 400, "invalid_grant")

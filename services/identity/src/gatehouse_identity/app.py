@@ -40,6 +40,7 @@ from gatehouse_identity.oidc.interaction_rpc import register_interaction_rpc
 from gatehouse_identity.oidc.introspection import TokenIntrospection
 from gatehouse_identity.oidc.issuer import AccessTokenIssuer
 from gatehouse_identity.oidc.minting import TokenMinter
+from gatehouse_identity.oidc.sweeper import OidcSweeper
 from gatehouse_identity.oidc.token_configs import TokenConfigs
 from gatehouse_identity.oidc.token_endpoint import Grant, TokenEndpoint
 from gatehouse_identity.oidc.user_sessions import UserSessionService
@@ -106,6 +107,9 @@ async def setup(ctx: ServiceContext) -> None:
         subject_tokens=SubjectTokenService(ctx.engine, SubjectTokenStore()),
         oidc_keys=OidcKeyService(ctx.engine, ctx.outbox, keyring),
         session_config=OidcSessionConfig(ctx.engine),
+        oidc_sweeper=OidcSweeper(
+            ctx.engine, interval=settings.oidc_sweep_interval, batch_size=settings.oidc_sweep_batch_size
+        ),
     )
 
     async def on_application_event(msg: Any) -> None:
@@ -139,6 +143,7 @@ async def setup(ctx: ServiceContext) -> None:
 
     ctx.on_reconnect.append(on_reconnect)
     ctx.spawn(ctx.components["oidc_keys"].run_promotions(), "oidc-key-promotion")
+    ctx.spawn(ctx.components["oidc_sweeper"].run(), "oidc-sweeper")  # cancelled at shutdown with the other tasks
 
 
 USER_RESOURCE_ROUTES = [

@@ -14,3 +14,6 @@ class IdentitySettings(Settings, kw_only=True):
     password_hash_parallelism: int = 1
     # how many password hashes run at once (each in a worker thread, holding its memory)
     password_hash_concurrency: int = 2
+    # seconds between sweeps of expired OIDC rows (`oidc.sweeper`; 0 turns it off), rows per DELETE
+    oidc_sweep_interval: float = 600.0
+    oidc_sweep_batch_size: int = 1000

@@ -258,4 +258,16 @@ CREATE INDEX oidc_tokens_account ON identity.oidc_tokens (tenant_id, account_id)
 CREATE INDEX oidc_authorization_codes_account ON identity.oidc_authorization_codes (tenant_id, account_id);
 """,
     ),
+    Migration(
+        9,
+        "indexes for the expired oidc row sweeper",
+        """
+-- `oidc.sweeper` deletes expired rows in batches by `expires_at` (interactions, tokens, device codes and
+-- subject tokens have theirs already), and keeps a grant while a code of it remains
+CREATE INDEX oidc_sessions_expires ON identity.oidc_sessions (expires_at);
+CREATE INDEX oidc_grants_expires ON identity.oidc_grants (expires_at);
+CREATE INDEX oidc_authorization_codes_expires ON identity.oidc_authorization_codes (expires_at);
+CREATE INDEX oidc_authorization_codes_grant ON identity.oidc_authorization_codes (tenant_id, grant_id);
+""",
+    ),
 ]

@@ -61,6 +61,12 @@ class AuthRequest:
         return cls(**params)
 
 
+def is_device_flow_client(client: ClientRecord) -> bool:
+    """Logto's device-flow app (Native with `customClientMetadata.isDeviceFlow`): its only grants are
+    the device code and refresh token grants, so no authorization request and no authorization code."""
+    return client.type == "Native" and client.custom_client_metadata.get("isDeviceFlow") is True
+
+
 def collect_params(pairs: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
     params: dict[str, list[str]] = {}
     for key, value in pairs:
@@ -158,7 +164,7 @@ async def validate_request(
         raise invalid_request("missing required parameter 'response_type'")
     if response_type != "code":
         raise OAuthError("unsupported_response_type", f"unsupported response_type requested ({response_type})")
-    if client.type == "MachineToMachine":
+    if client.type == "MachineToMachine" or is_device_flow_client(client):
         raise OAuthError("unauthorized_client", "requested response_type is not allowed for this client")
     response_mode = _single(params, "response_mode")
     if response_mode not in (None, "query"):

@@ -15,6 +15,7 @@ from gatehouse_schema.queries.management import ClientRecord
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gatehouse_identity.oidc import store
+from gatehouse_identity.oidc.auth_request import is_device_flow_client
 from gatehouse_identity.oidc.minting import MintRequest, TokenMinter
 from gatehouse_identity.oidc.token_response import TokenResponse
 
@@ -53,6 +54,8 @@ class AuthorizationCodeGrant:
         self.minter = minter
 
     async def handle(self, tenant_id: str, client: ClientRecord, form: Mapping[str, str]) -> TokenResponse:
+        if is_device_flow_client(client):  # Logto: device code and refresh token grants only
+            raise OAuthError("unauthorized_client", "requested grant type is not allowed for this client")
         value = form.get("code")
         if not value:
             raise invalid_request("missing required parameter 'code'")
