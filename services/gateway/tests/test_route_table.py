@@ -30,6 +30,7 @@ def table() -> RouteTable:
         ("/api/applications", "management"),
         ("/api/applications/x/secrets", "management"),
         ("/oidc/token", "identity"),
+        ("/api/authn/hasura", "identity"),
         ("/oidc/.well-known/openid-configuration", "identity"),
         ("/api/logs", "hooks_audit"),
         ("/api/logs/l1", "hooks_audit"),

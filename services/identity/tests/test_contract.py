@@ -82,6 +82,7 @@ OTHER_OPERATIONS: dict[Operation, str] = {
     ("DELETE", "/api/configs/oidc/{keyType}/{keyId}"): "Configs",
     ("GET", "/api/configs/oidc/session"): "Configs",
     ("PATCH", "/api/configs/oidc/session"): "Configs",
+    ("GET", "/api/authn/hasura"): "Authn",
 }
 
 

@@ -10,6 +10,7 @@ from gatehouse_schema.events import CloudEvent
 from litestar import Litestar, Router
 
 from gatehouse_identity.api import (
+    authn,
     oidc,
     oidc_configs,
     oidc_device,
@@ -36,6 +37,7 @@ from gatehouse_identity.oidc.grants.client_credentials import ClientCredentialsG
 from gatehouse_identity.oidc.grants.device_code import DeviceCodeGrant
 from gatehouse_identity.oidc.grants.refresh_token import RefreshTokenGrant
 from gatehouse_identity.oidc.grants.token_exchange import TokenExchangeGrant
+from gatehouse_identity.oidc.hasura import HasuraAuthn
 from gatehouse_identity.oidc.interaction_rpc import register_interaction_rpc
 from gatehouse_identity.oidc.introspection import TokenIntrospection
 from gatehouse_identity.oidc.issuer import AccessTokenIssuer
@@ -87,6 +89,7 @@ async def setup(ctx: ServiceContext) -> None:
         ),
         DeviceCodeGrant(ctx.engine, minter),
     ]
+    hasura_authn = HasuraAuthn(ctx.engine, keyring, settings.issuer)
     register_interaction_rpc(ctx, authorization)
     ctx.components.update(
         keyring=keyring,
@@ -98,6 +101,7 @@ async def setup(ctx: ServiceContext) -> None:
         end_session=EndSession(ctx.engine, clients, cookies, keyring, settings.issuer, backchannel),
         backchannel=backchannel,
         token_configs=claims,
+        hasura_authn=hasura_authn,
         user_sessions=UserSessionService(ctx.engine, UserStore()),
         token_endpoint=TokenEndpoint(clients, grants),
         users=UserService(ctx.engine, UserStore(), passwords, ctx.outbox),
@@ -122,6 +126,7 @@ async def setup(ctx: ServiceContext) -> None:
     async def on_key_event(_: Any) -> None:  # signing or cookie keys rotated (here or in another replica)
         await keyring.load()
         await cookies.load()
+        hasura_authn.invalidate_keys()
 
     prefix = settings.subject_prefix
     await ctx.nc.subscribe(f"{prefix}.evt.*.management.Application.>", cb=on_application_event)
@@ -140,6 +145,7 @@ async def setup(ctx: ServiceContext) -> None:
         claims.invalidate(None)
         await keyring.load()
         await cookies.load()
+        hasura_authn.invalidate_keys()
 
     ctx.on_reconnect.append(on_reconnect)
     ctx.spawn(ctx.components["oidc_keys"].run_promotions(), "oidc-key-promotion")
@@ -164,7 +170,8 @@ def create_app(settings: IdentitySettings | None = None) -> Litestar:
     )
     return create_service_app(
         settings,
-        route_handlers=[*oidc.ROUTES, *oidc_device.ROUTES, management_api],  # `/oidc` stays unguarded
+        # `/oidc` and `/api/authn` stay unguarded
+        route_handlers=[*oidc.ROUTES, *oidc_device.ROUTES, *authn.ROUTES, management_api],
         schema="identity",
         setup=setup,
         dependencies={
@@ -184,6 +191,7 @@ def create_app(settings: IdentitySettings | None = None) -> Litestar:
             "session_config": component("session_config"),
             "token_configs": component("token_configs"),
             "user_sessions": component("user_sessions"),
+            "hasura_authn": component("hasura_authn"),
         },
         title="Gatehouse identity",
         description="OpenID Provider and users.",
