@@ -807,3 +807,34 @@ async def test_device_flow_app_is_refused_the_authorization_code_grant(client: A
     assert "grant type" in body["error_description"]
     native = await make_app(db, "Native")
     oauth_error(await exchange(client, authorization(native), "some-code"), 400, "invalid_grant")
+
+
+async def test_introspection_fast_path_answers_as_the_litestar_route(client: AsyncClient, db: AsyncEngine) -> None:
+    """Introspection is answered by a plain-ASGI fast path (`opt={"fast_post": ...}`): same headers and body;
+    its errors go to the litestar route, with their usual shape."""
+    app = await make_app(db)
+    unknown = await client.post("/oidc/token/introspection", data={"token": "nope"}, headers=app.auth())
+    assert unknown.status_code == 200 and unknown.content == b'{"active":false}'
+    assert unknown.headers["content-type"] == "application/json"
+    assert unknown.headers["cache-control"] == "no-store" and unknown.headers["pragma"] == "no-cache"
+    assert unknown.headers["content-length"] == str(len(unknown.content))
+    oauth_error(
+        await client.post("/oidc/token/introspection", data={"token": "nope"}, headers={"Authorization": "Basic !!"}),
+        400,
+        "invalid_request",
+    )
+    missing = await client.post("/oidc/token/introspection", data={}, headers=app.auth())
+    oauth_error(missing, 400, "invalid_request")
+    assert missing.headers["cache-control"] == "no-store"
+    wrong_secret = {"Authorization": "Basic " + base64.b64encode(f"{app.id}:wrong".encode()).decode()}
+    wrong = await client.post("/oidc/token/introspection", data={"token": "nope"}, headers=wrong_secret)
+    oauth_error(wrong, 401, "invalid_client")
+    assert wrong.headers["www-authenticate"] == 'Basic realm="gatehouse"'
+    twice = await client.post(
+        "/oidc/token/introspection",
+        content=b"token=a&token=b",
+        headers={**app.auth(), "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    oauth_error(twice, 400, "invalid_request")
+    as_json = await client.post("/oidc/token/introspection", json={"token": "nope"}, headers=app.auth())
+    oauth_error(as_json, 400, "invalid_request")

@@ -223,6 +223,11 @@ def _bound(provide: Provide) -> Provide:
 
 
 FastRoute = Callable[[ServiceContext, Scope, Receive, Send], Awaitable[None]]
+# status, headers (without content-length) and body of a fast POST's answer
+FastAnswer = tuple[int, list[tuple[bytes, bytes]], bytes]
+# a fast POST route: the request's whole body in, an answer out, or None to let litestar answer it
+FastPost = Callable[[ServiceContext, Scope, bytes], Awaitable[FastAnswer | None]]
+FAST_POST_MAX_BODY = 65_536  # a larger body goes to litestar (and its request size limit)
 
 
 class ServiceApp(Litestar):
@@ -230,16 +235,27 @@ class ServiceApp(Litestar):
     and, for a few GET routes whose answers are precomputed bytes (OIDC discovery, JWKS), a plain
     ASGI fast path that skips routing, DI and response building: a handler declares it with
     `opt={"fast_get": coroutine(ctx, scope, receive, send)}` and stays a normal litestar route for
-    the OpenAPI document (and for other methods)."""
+    the OpenAPI document (and for other methods).
+
+    A hot POST route (token introspection) may declare `opt={"fast_post": coroutine(ctx, scope, body)}`:
+    the body is read here and the coroutine returns the answer, or None when litestar should answer
+    (errors: litestar's route then runs on the same body, replayed, so error answers keep their shape).
+    The coroutine must be side-effect free when it returns None or raises."""
 
     def __init__(self, *, live: _Live, access_log: bool, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._live = live
         self._fast: dict[str, FastRoute] = {}
+        self._fast_post: dict[str, FastPost] = {}
         for handler in kwargs.get("route_handlers", ()):
-            fast = handler.opt.get("fast_get") if isinstance(handler, HTTPRouteHandler) else None
+            if not isinstance(handler, HTTPRouteHandler):
+                continue
+            fast = handler.opt.get("fast_get")
             if fast is not None:
                 self._fast.update(dict.fromkeys(handler.paths, fast))
+            fast_post = handler.opt.get("fast_post")
+            if fast_post is not None:
+                self._fast_post.update(dict.fromkeys(handler.paths, fast_post))
         self._observed = ObservabilityMiddleware(self._dispatch, access_log)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
@@ -250,11 +266,57 @@ class ServiceApp(Litestar):
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         ctx = self._live.ctx
-        fast = self._fast.get(scope["path"]) if scope["method"] == "GET" else None  # type: ignore[typeddict-item]
-        if fast is not None and ctx is not None:
-            await fast(ctx, scope, receive, send)
-        else:
-            await Litestar.__call__(self, scope, receive, send)
+        method = scope["method"]  # type: ignore[typeddict-item]
+        if ctx is not None:
+            if method == "GET":
+                fast = self._fast.get(scope["path"])
+                if fast is not None:
+                    await fast(ctx, scope, receive, send)
+                    return
+            elif method == "POST":
+                fast_post = self._fast_post.get(scope["path"])
+                if fast_post is not None:
+                    await self._post(ctx, fast_post, scope, receive, send)
+                    return
+        await Litestar.__call__(self, scope, receive, send)
+
+    async def _post(self, ctx: ServiceContext, fast: FastPost, scope: Scope, receive: Receive, send: Send) -> None:
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunk: bytes = message.get("body", b"")
+            chunks.append(chunk)
+            size += len(chunk)
+            more = bool(message.get("more_body", False))
+            if more and size > FAST_POST_MAX_BODY:
+                break
+        body = b"".join(chunks)
+        answer: FastAnswer | None = None
+        if not more:
+            try:
+                answer = await fast(ctx, scope, body)
+            except Exception:  # litestar's route runs it again and renders (and logs) the error
+                answer = None
+        if answer is None:
+            replayed = False
+
+            async def replay() -> Any:
+                nonlocal replayed
+                if replayed:
+                    return await receive()
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": more}
+
+            await Litestar.__call__(self, scope, replay, send)
+            return
+        status, headers, content = answer
+        headers.append((b"content-length", str(len(content)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": content, "more_body": False})
 
 
 def create_service_app(

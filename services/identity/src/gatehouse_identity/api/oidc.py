@@ -6,7 +6,7 @@ from urllib.parse import parse_qsl
 
 import msgspec
 from gatehouse_platform.oauth_errors import OAuthError, invalid_request
-from gatehouse_platform.service import ServiceContext
+from gatehouse_platform.service import FastAnswer, ServiceContext
 from litestar import Request, Response, get, post, route
 from litestar.datastructures import Cookie
 from litestar.enums import MediaType
@@ -234,12 +234,37 @@ async def userinfo(request: AnyRequest, ctx: ServiceContext, userinfo: UserinfoE
     return Response(claims, status_code=HTTP_200_OK, headers=NO_STORE)
 
 
+def _scope_header(scope: Scope, name: bytes) -> str | None:
+    """The first value of a header, as `request.headers.get` gives it."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+_NO_STORE_JSON = [(b"content-type", b"application/json")]
+_NO_STORE_JSON += [(k.lower().encode(), v.encode()) for k, v in NO_STORE.items()]
+
+
+async def _fast_introspection(ctx: ServiceContext, scope: Scope, body: bytes) -> FastAnswer | None:
+    """`introspection` as plain ASGI (no routing, DI, form parsing or response building by litestar);
+    an error goes back to the litestar route (None), which renders it: introspection has no side effects."""
+    tokens: TokenIntrospection = ctx.components["token_tools"]
+    try:
+        form = parse_form(_scope_header(scope, b"content-type"), body)
+        answer = await tokens.introspect(ctx.settings.default_tenant_id, _scope_header(scope, b"authorization"), form)
+    except OAuthError:
+        return None
+    return 200, list(_NO_STORE_JSON), _token_encoder.encode(answer)
+
+
 @post(
     "/oidc/token/introspection",
     operation_id="IntrospectToken",
     tags=["OIDC"],
     status_code=HTTP_200_OK,
     summary="Token introspection (RFC 7662)",
+    opt={"fast_post": _fast_introspection},
 )
 async def introspection(request: AnyRequest, ctx: ServiceContext, tokens: TokenIntrospection) -> Response[Any]:
     try:

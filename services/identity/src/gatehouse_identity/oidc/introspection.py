@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from gatehouse_platform.db import read_connection
 from gatehouse_platform.oauth_errors import OAuthError, invalid_request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -44,9 +45,8 @@ class TokenIntrospection:
     async def introspect(self, tenant_id: str, authorization: str | None, form: Mapping[str, str]) -> dict[str, Any]:
         client = await authenticate_client(self.clients, tenant_id, authorization, form)
         value = _token_param(form)
-        async with self.engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")  # one read: no BEGIN/ROLLBACK round trips
-            token = await store.get_token(conn, tenant_id, store.digest(value))
+        async with read_connection(self.engine) as db:  # one precompiled read, no transaction
+            token = await store.get_token_pg(db, tenant_id, store.digest(value))
         now = datetime.now(UTC)
         if token is None or token.client_id != client.id or token.expires_at <= now:
             return INACTIVE

@@ -547,6 +547,36 @@ async def refresh_state(db: asyncpg.Connection, tenant_id: str, token_id: str, *
     return RefreshState(token, grant, account)
 
 
+GET_TOKEN = CompiledQuery(
+    sa.select(tokens).where(
+        tokens.c.tenant_id == sa.bindparam("tenant_id", type_=sa.String),
+        tokens.c.id == sa.bindparam("token_id", type_=sa.String),
+    )
+)
+
+
+async def get_token_pg(db: asyncpg.Connection, tenant_id: str, token_id: str) -> Token | None:
+    """`get_token` (no lock) on an asyncpg connection: the introspection read, compiled once."""
+    rows = await GET_TOKEN.fetch(db, {"tenant_id": tenant_id, "token_id": token_id})
+    if not rows:
+        return None
+    row = rows[0]
+    return Token(
+        row["id"],
+        row["kind"],
+        row["grant_id"],
+        row["client_id"],
+        row["account_id"],
+        list(row["scopes"]),
+        row["resource"],
+        row["auth_time"],
+        row["created_at"],
+        row["expires_at"],
+        row["consumed_at"],
+        dict(row["extra"] or {}),
+    )
+
+
 async def insert_token_pg(db: asyncpg.Connection, tenant_id: str, token: Token) -> None:
     """`insert_token` for a token without `resource` and `extra` (what `TokenMinter` stores)."""
     assert token.resource is None and not token.extra

@@ -29,6 +29,7 @@ from gatehouse_identity.domain.token_claims import (
     check_script,
     compile_customizer,
 )
+from gatehouse_identity.oidc.clients import SingleFlight
 from gatehouse_identity.oidc.store import Account
 
 
@@ -90,6 +91,7 @@ class TokenConfigs:
         self.ttl = ttl
         self._entries: dict[str, tuple[float, TenantTokenConfig]] = {}
         self._generation = 0  # bumped by every invalidation, so a load that raced one is not kept
+        self._loads: SingleFlight[str, TenantTokenConfig] = SingleFlight()
 
     # the token path
 
@@ -97,6 +99,10 @@ class TokenConfigs:
         hit = self._entries.get(tenant_id)
         if hit is not None and hit[0] > time.monotonic():
             return hit[1]
+        return await self._loads.run(tenant_id, lambda: self._load(tenant_id))
+
+    async def _load(self, tenant_id: str) -> TenantTokenConfig:
+        """One load per tenant at a time (`SingleFlight`): an expired entry is not queried by every request."""
         generation = self._generation
         async with self.engine.connect() as conn:
             rows = await self._rows(conn, tenant_id)
@@ -128,8 +134,10 @@ class TokenConfigs:
         self._generation += 1
         if tenant_id is None:
             self._entries.clear()
+            self._loads.forget_all()
         else:
             self._entries.pop(tenant_id, None)
+            self._loads.forget(tenant_id)
 
     # the Management API
 
