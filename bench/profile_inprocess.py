@@ -116,6 +116,15 @@ async def lifespan(app: Any) -> tuple[asyncio.Task[None], asyncio.Queue[dict[str
     return task, inbox
 
 
+PROXIED = {
+    "x-request-id": "0193a3c4-3c1e-7a8e-9a5b-8c2f3e4d5a6b",
+    "x-forwarded-for": "127.0.0.1",
+    "x-forwarded-proto": "http",
+    "x-forwarded-host": "127.0.0.1:3001",
+    "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+}
+
+
 async def profile(args: argparse.Namespace, p: bench.Platform, run: bench.Run, token: str) -> None:
     env = p.stack.config.env()
     os.environ.update(env)
@@ -134,6 +143,8 @@ async def profile(args: argparse.Namespace, p: bench.Platform, run: bench.Run, t
         endpoints += [
             ("list apps", "GET", "/api/applications?page=1&page_size=20", bearer, b""),
             ("role users", "GET", f"/api/roles/{run.seeded.big_role_id}/users?page=1&page_size=20", bearer, b""),
+            # what the service receives through the gateway: the same request with the proxy's headers
+            ("list apps (proxied)", "GET", "/api/applications?page=1&page_size=20", {**bearer, **PROXIED}, b""),
         ]
     if args.service in ("identity", "gateway"):
         endpoints += [
