@@ -2,17 +2,20 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import nats
 import pytest_asyncio
 import sqlalchemy as sa
 from gatehouse_identity.app import create_app
 from gatehouse_identity.config import IdentitySettings
 from gatehouse_platform.db import create_engine
+from gatehouse_platform.rpc import RpcClient
 from gatehouse_schema.ids import generate_id, generate_secret
 from gatehouse_schema.tables import management as m
 from gatehouse_testing.issuer import TestIssuer
 from gatehouse_testing.plugin import running
 from httpx import AsyncClient
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 RESOURCE = "https://api.example.com"
 
@@ -34,6 +37,29 @@ async def client(make_settings: Callable[..., Any], test_issuer: TestIssuer) -> 
     )
     async with running(create_app(settings)) as c:
         yield c
+
+
+@pytest_asyncio.fixture(scope="session")
+async def db(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """A small engine of the tests' own, for arranging and inspecting rows."""
+    engine = create_engine(database_url, pool_size=3)
+    yield engine
+    await engine.dispose()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def rpc(nats_url: str, subject_prefix: str) -> AsyncIterator[RpcClient]:
+    """An RPC client as experience has one, to report interaction results."""
+    nc = await nats.connect(nats_url)
+    yield RpcClient(nc, subject_prefix, 5.0)
+    await nc.close()
+
+
+@pytest_asyncio.fixture
+async def browser(client: AsyncClient) -> AsyncIterator[AsyncClient]:
+    """The same app, with a cookie jar of its own (one browser per test)."""
+    async with AsyncClient(transport=client._transport, base_url="http://127.0.0.1") as b:
+        yield b
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -3,13 +3,11 @@ the `Expected-Role` header checked against the user's role names, `unauthorizedR
 
 import secrets
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 import pytest_asyncio
 import sqlalchemy as sa
-from gatehouse_platform.db import create_engine
 from gatehouse_schema.ids import generate_id
 from gatehouse_schema.tables import management as m
 from gatehouse_schema.tables.identity import signing_keys
@@ -21,13 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 ISSUER = "http://127.0.0.1:3001/oidc"
 RESOURCE = "https://hasura.example.com"
 HOOK = "/api/authn/hasura"
-
-
-@pytest_asyncio.fixture(scope="module")
-async def db(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url, pool_size=2)
-    yield engine
-    await engine.dispose()
 
 
 async def sign(db: AsyncEngine, client: AsyncClient, **overrides: Any) -> str:

@@ -6,17 +6,14 @@ import base64
 import hashlib
 import secrets
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import nats
 import pytest
 import pytest_asyncio
 import sqlalchemy as sa
-from gatehouse_platform.db import create_engine
 from gatehouse_platform.rpc import RpcClient
 from gatehouse_schema.ids import generate_id, generate_secret
 from gatehouse_schema.rpc.identity import InteractionDetails, InteractionGet, InteractionResult, InteractionResultReply
@@ -205,27 +202,6 @@ def oauth_error(response: Response, status: int, error: str) -> dict[str, Any]:
     assert body["error"] == error and body["code"] == f"oidc.{error}", body
     assert body["message"] and body["error_description"]
     return body
-
-
-@pytest_asyncio.fixture(scope="session")
-async def db(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url, pool_size=2)
-    yield engine
-    await engine.dispose()
-
-
-@pytest_asyncio.fixture(scope="session")
-async def rpc(nats_url: str, subject_prefix: str) -> AsyncIterator[RpcClient]:
-    nc = await nats.connect(nats_url)
-    yield RpcClient(nc, subject_prefix, 5.0)
-    await nc.close()
-
-
-@pytest_asyncio.fixture
-async def browser(client: AsyncClient) -> AsyncIterator[AsyncClient]:
-    """The same app, with a cookie jar of its own (one browser per test)."""
-    async with AsyncClient(transport=client._transport, base_url="http://127.0.0.1") as b:
-        yield b
 
 
 @pytest_asyncio.fixture

@@ -4,18 +4,15 @@ the device's polling gets its tokens; and pending, slow_down, denied, expired an
 
 import re
 import secrets
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import nats
 import pytest_asyncio
 import sqlalchemy as sa
 from gatehouse_identity.oidc import store
 from gatehouse_identity.oidc.cookies import SESSION_COOKIE, CookieSigner
-from gatehouse_platform.db import create_engine
 from gatehouse_platform.rpc import RpcClient
 from gatehouse_schema.ids import generate_id, generate_secret
 from gatehouse_schema.rpc.identity import InteractionDetails, InteractionGet, InteractionResult, InteractionResultReply
@@ -37,26 +34,6 @@ USER_CODE = re.compile(r"^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$")
 class App:
     id: str
     secret: str | None
-
-
-@pytest_asyncio.fixture(scope="session")
-async def db(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url, pool_size=2)
-    yield engine
-    await engine.dispose()
-
-
-@pytest_asyncio.fixture(scope="session")
-async def rpc(nats_url: str, subject_prefix: str) -> AsyncIterator[RpcClient]:
-    nc = await nats.connect(nats_url)
-    yield RpcClient(nc, subject_prefix, 5.0)
-    await nc.close()
-
-
-@pytest_asyncio.fixture
-async def browser(client: AsyncClient) -> AsyncIterator[AsyncClient]:
-    async with AsyncClient(transport=client._transport, base_url="http://127.0.0.1") as b:
-        yield b
 
 
 async def make_app(db: AsyncEngine, app_type: str = "Native", *, third_party: bool = False, **custom: Any) -> App:

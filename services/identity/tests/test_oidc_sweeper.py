@@ -3,26 +3,16 @@
 Rows are written under a tenant of their own, so other tests' rows do not matter (the sweep is global)."""
 
 import secrets
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest_asyncio
 import sqlalchemy as sa
 from gatehouse_identity.oidc.sweeper import SWEEP_LOCK, OidcSweeper
-from gatehouse_platform.db import create_engine
 from gatehouse_schema.tables import identity as t
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 PAST = timedelta(days=1)
 FUTURE = timedelta(hours=1)
-
-
-@pytest_asyncio.fixture(scope="module")
-async def db(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url, pool_size=3)
-    yield engine
-    await engine.dispose()
 
 
 def _id(prefix: str) -> str:

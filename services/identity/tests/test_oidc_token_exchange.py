@@ -5,14 +5,11 @@ for an access token of the user, actor tokens for impersonation (`act`), only fo
 import base64
 import secrets
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest_asyncio
 import sqlalchemy as sa
-from gatehouse_platform.db import create_engine
 from gatehouse_schema.ids import generate_id, generate_secret
 from gatehouse_schema.tables import management as m
 from gatehouse_schema.tables.identity import personal_access_tokens, subject_tokens
@@ -42,13 +39,6 @@ class App:
 
     def form(self) -> dict[str, str]:
         return {"client_id": self.id} if self.secret is None else {}
-
-
-@pytest_asyncio.fixture(scope="session")
-async def db(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url, pool_size=2)
-    yield engine
-    await engine.dispose()
 
 
 async def make_app(db: AsyncEngine, app_type: str = "Traditional", *, third_party: bool = False, **custom: Any) -> App:

@@ -6,10 +6,8 @@ import secrets
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import nats
 import pytest_asyncio
 import sqlalchemy as sa
-from gatehouse_platform.db import create_engine
 from gatehouse_platform.rpc import RpcClient
 from gatehouse_schema.ids import generate_id
 from gatehouse_schema.tables import management as m
@@ -21,26 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 CUSTOMIZERS = "/api/configs/jwt-customizer"
 CC_RESOURCE = "https://api.example.com"  # the seed fixture's resource
 USER_RESOURCE = "https://api.customized.example.com"
-
-
-@pytest_asyncio.fixture(scope="session")
-async def db(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url, pool_size=2)
-    yield engine
-    await engine.dispose()
-
-
-@pytest_asyncio.fixture(scope="session")
-async def rpc(nats_url: str, subject_prefix: str) -> AsyncIterator[RpcClient]:
-    nc = await nats.connect(nats_url)
-    yield RpcClient(nc, subject_prefix, 5.0)
-    await nc.close()
-
-
-@pytest_asyncio.fixture
-async def browser(client: AsyncClient) -> AsyncIterator[AsyncClient]:
-    async with AsyncClient(transport=client._transport, base_url="http://127.0.0.1") as b:
-        yield b
 
 
 @pytest_asyncio.fixture

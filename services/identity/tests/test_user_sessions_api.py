@@ -2,38 +2,15 @@
 deletion do to them: every session, grant, token and code of the user goes in the same transaction."""
 
 import secrets
-from collections.abc import AsyncIterator
 from typing import Any
 
-import nats
 import pytest_asyncio
 import sqlalchemy as sa
-from gatehouse_platform.db import create_engine
 from gatehouse_platform.rpc import RpcClient
 from gatehouse_schema.tables.identity import oidc_authorization_codes, oidc_grants, oidc_sessions, oidc_tokens
 from gatehouse_testing.oidc_flow import FlowApp, make_flow_app, sign_in_and_exchange, verify_jwt
 from httpx import AsyncClient, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
-
-
-@pytest_asyncio.fixture(scope="session")
-async def db(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url, pool_size=2)
-    yield engine
-    await engine.dispose()
-
-
-@pytest_asyncio.fixture(scope="session")
-async def rpc(nats_url: str, subject_prefix: str) -> AsyncIterator[RpcClient]:
-    nc = await nats.connect(nats_url)
-    yield RpcClient(nc, subject_prefix, 5.0)
-    await nc.close()
-
-
-@pytest_asyncio.fixture
-async def browser(client: AsyncClient) -> AsyncIterator[AsyncClient]:
-    async with AsyncClient(transport=client._transport, base_url="http://127.0.0.1") as b:
-        yield b
 
 
 @pytest_asyncio.fixture

@@ -331,19 +331,25 @@ async def insert_token(conn: AsyncConnection, tenant_id: str, token: Token) -> N
 
 
 def _token(row: Any) -> Token:
+    """A token from a SQLAlchemy row."""
+    return _token_of_record(row._mapping)
+
+
+def _token_of_record(row: Any) -> Token:
+    """A token from a mapping of its columns (a SQLAlchemy row's `_mapping` or an asyncpg record)."""
     return Token(
-        row.id,
-        row.kind,
-        row.grant_id,
-        row.client_id,
-        row.account_id,
-        list(row.scopes),
-        row.resource,
-        row.auth_time,
-        row.created_at,
-        row.expires_at,
-        row.consumed_at,
-        dict(row.extra or {}),
+        row["id"],
+        row["kind"],
+        row["grant_id"],
+        row["client_id"],
+        row["account_id"],
+        list(row["scopes"]),
+        row["resource"],
+        row["auth_time"],
+        row["created_at"],
+        row["expires_at"],
+        row["consumed_at"],
+        dict(row["extra"] or {}),
     )
 
 
@@ -517,20 +523,7 @@ async def refresh_state(db: asyncpg.Connection, tenant_id: str, token_id: str, *
     if not rows:
         return None
     row = rows[0]
-    token = Token(
-        row["id"],
-        row["kind"],
-        row["grant_id"],
-        row["client_id"],
-        row["account_id"],
-        list(row["scopes"]),
-        row["resource"],
-        row["auth_time"],
-        row["created_at"],
-        row["expires_at"],
-        row["consumed_at"],
-        dict(row["extra"] or {}),
-    )
+    token = _token_of_record(row)
     grant = None
     if row["g_id"] is not None:
         grant = Grant(
@@ -561,20 +554,7 @@ async def get_token_pg(db: asyncpg.Connection, tenant_id: str, token_id: str) ->
     if not rows:
         return None
     row = rows[0]
-    return Token(
-        row["id"],
-        row["kind"],
-        row["grant_id"],
-        row["client_id"],
-        row["account_id"],
-        list(row["scopes"]),
-        row["resource"],
-        row["auth_time"],
-        row["created_at"],
-        row["expires_at"],
-        row["consumed_at"],
-        dict(row["extra"] or {}),
-    )
+    return _token_of_record(row)
 
 
 async def insert_token_pg(db: asyncpg.Connection, tenant_id: str, token: Token) -> None:
