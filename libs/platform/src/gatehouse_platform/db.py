@@ -71,8 +71,9 @@ async def read_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connecti
 
     Each statement then runs on its own (autocommit): no BEGIN/ROLLBACK round trips, and asyncpg keeps
     the statements prepared per connection. Put everything a response needs into one statement and it
-    reads one snapshot, as a transaction would. Never write through it: writes are commands, with a
-    transaction and the outbox."""
+    reads one snapshot, as a transaction would. Commands write through a transaction and the outbox;
+    only writes that publish no event (OIDC tokens on the refresh path) may run here, inside
+    `driver.transaction()` when they must be atomic."""
     # the pool's own connection, without an AsyncConnection around it (half the checkout CPU); the pool's
     # reset on return issues no ROLLBACK, since no transaction was started
     pooled = await greenlet_spawn(engine.sync_engine.raw_connection)
@@ -108,3 +109,6 @@ class CompiledQuery:
     async def fetch(self, conn: asyncpg.Connection, params: Mapping[str, Any]) -> list[asyncpg.Record]:
         rows: list[asyncpg.Record] = await conn.fetch(self.sql, *self.args(params))
         return rows
+
+    async def execute(self, conn: asyncpg.Connection, params: Mapping[str, Any]) -> None:
+        await conn.execute(self.sql, *self.args(params))

@@ -89,35 +89,15 @@ async def get_resource_by_indicator(conn: AsyncConnection, tenant_id: str, indic
     )
 
 
-async def application_resource_scopes(
-    conn: AsyncConnection, tenant_id: str, application_id: str, resource_id: str
-) -> set[str]:
-    """Names of the resource's scopes granted to the application through its roles."""
-    query = (
-        sa.select(t.scopes.c.name)
-        .distinct()
-        .select_from(
-            t.applications_roles.join(
-                t.roles_scopes,
-                sa.and_(
-                    t.roles_scopes.c.tenant_id == t.applications_roles.c.tenant_id,
-                    t.roles_scopes.c.role_id == t.applications_roles.c.role_id,
-                ),
-            ).join(
-                t.scopes,
-                sa.and_(
-                    t.scopes.c.tenant_id == t.roles_scopes.c.tenant_id,
-                    t.scopes.c.id == t.roles_scopes.c.scope_id,
-                ),
-            )
-        )
-        .where(
-            t.applications_roles.c.tenant_id == tenant_id,
-            t.applications_roles.c.application_id == application_id,
-            t.scopes.c.resource_id == resource_id,
-        )
+def _scopes_of_roles(links: sa.Table) -> sa.Join:
+    """`links` (users_roles or applications_roles) joined to the scopes their roles grant."""
+    return links.join(
+        t.roles_scopes,
+        sa.and_(t.roles_scopes.c.tenant_id == links.c.tenant_id, t.roles_scopes.c.role_id == links.c.role_id),
+    ).join(
+        t.scopes,
+        sa.and_(t.scopes.c.tenant_id == t.roles_scopes.c.tenant_id, t.scopes.c.id == t.roles_scopes.c.scope_id),
     )
-    return set((await conn.execute(query)).scalars())
 
 
 async def user_resource_scopes(conn: AsyncConnection, tenant_id: str, user_id: str, resource_id: str) -> set[str]:
@@ -125,21 +105,7 @@ async def user_resource_scopes(conn: AsyncConnection, tenant_id: str, user_id: s
     query = (
         sa.select(t.scopes.c.name)
         .distinct()
-        .select_from(
-            t.users_roles.join(
-                t.roles_scopes,
-                sa.and_(
-                    t.roles_scopes.c.tenant_id == t.users_roles.c.tenant_id,
-                    t.roles_scopes.c.role_id == t.users_roles.c.role_id,
-                ),
-            ).join(
-                t.scopes,
-                sa.and_(
-                    t.scopes.c.tenant_id == t.roles_scopes.c.tenant_id,
-                    t.scopes.c.id == t.roles_scopes.c.scope_id,
-                ),
-            )
-        )
+        .select_from(_scopes_of_roles(t.users_roles))
         .where(
             t.users_roles.c.tenant_id == tenant_id,
             t.users_roles.c.user_id == user_id,
@@ -186,8 +152,7 @@ async def application_briefs(conn: AsyncConnection, tenant_id: str, ids: list[st
 def resource_and_application_scopes_select() -> sa.Select[Any]:
     """A statement (not run) for `client_credentials`, in one round trip: the resource with the
     indicator (`id`, `indicator`, `access_token_ttl`; no row when unknown) and `granted`, the names of
-    its scopes the application's roles grant (NULL when none), as `get_resource_by_indicator` and
-    `application_resource_scopes` read them. Bind parameters `tenant_id`, `application_id` and
+    its scopes the application's roles grant (NULL when none). Bind parameters `tenant_id`, `application_id` and
     `indicator`, so the caller compiles it once."""
     tenant_id, application_id = (
         sa.bindparam("tenant_id", type_=sa.String),
@@ -195,18 +160,7 @@ def resource_and_application_scopes_select() -> sa.Select[Any]:
     )
     granted = (
         sa.select(sa.func.array_agg(sa.distinct(t.scopes.c.name)))
-        .select_from(
-            t.applications_roles.join(
-                t.roles_scopes,
-                sa.and_(
-                    t.roles_scopes.c.tenant_id == t.applications_roles.c.tenant_id,
-                    t.roles_scopes.c.role_id == t.applications_roles.c.role_id,
-                ),
-            ).join(
-                t.scopes,
-                sa.and_(t.scopes.c.tenant_id == t.roles_scopes.c.tenant_id, t.scopes.c.id == t.roles_scopes.c.scope_id),
-            )
-        )
+        .select_from(_scopes_of_roles(t.applications_roles))
         .where(
             t.applications_roles.c.tenant_id == tenant_id,
             t.applications_roles.c.application_id == application_id,

@@ -572,19 +572,19 @@ async def insert_token_pg(db: asyncpg.Connection, tenant_id: str, token: Token) 
         "created_at": token.created_at,
         "expires_at": token.expires_at,
     }
-    await db.execute(INSERT_TOKEN.sql, *INSERT_TOKEN.args(params))
+    await INSERT_TOKEN.execute(db, params)
 
 
 async def extend_grant_pg(db: asyncpg.Connection, tenant_id: str, grant_id: str, expires_at: datetime) -> None:
     params = {"tenant_id": tenant_id, "grant_id": grant_id, "expires_at": expires_at}
-    await db.execute(EXTEND_GRANT.sql, *EXTEND_GRANT.args(params))
+    await EXTEND_GRANT.execute(db, params)
 
 
 async def mark_token_consumed_pg(db: asyncpg.Connection, tenant_id: str, token_id: str, at: datetime) -> None:
     params = {"tenant_id": tenant_id, "token_id": token_id, "at": at}
-    await db.execute(MARK_TOKEN_CONSUMED.sql, *MARK_TOKEN_CONSUMED.args(params))
+    await MARK_TOKEN_CONSUMED.execute(db, params)
 
 
 async def revoke_grant_pg(db: asyncpg.Connection, tenant_id: str, grant_id: str) -> None:
     """`revoke_grant`: its codes and tokens go with it (ON DELETE CASCADE)."""
-    await db.execute(REVOKE_GRANT.sql, *REVOKE_GRANT.args({"tenant_id": tenant_id, "grant_id": grant_id}))
+    await REVOKE_GRANT.execute(db, {"tenant_id": tenant_id, "grant_id": grant_id})
