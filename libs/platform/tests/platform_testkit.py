@@ -11,6 +11,7 @@ from typing import Any, ClassVar, TypeVar
 import msgspec
 import sqlalchemy as sa
 from gatehouse_platform.consumer import EventConsumer, Handler
+from gatehouse_platform.service import stop_tasks
 from gatehouse_schema.events import CloudEvent, EventData
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -62,14 +63,16 @@ async def eventually(
 
 @contextlib.asynccontextmanager
 async def background(coro: Coroutine[Any, Any, Any]) -> AsyncIterator[asyncio.Task[Any]]:
-    """Run `coro` as a task for the duration of the block, then cancel it."""
+    """Run `coro` as a task for the duration of the block, then stop it (cancelling until it ends: one
+    cancellation can be lost on 3.11, see `stop_tasks`); a task still running after 10 s fails the test."""
     task = asyncio.create_task(coro)
     try:
         yield task
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
+        try:
+            await asyncio.wait_for(stop_tasks([task]), 10)
+        except TimeoutError:
+            raise AssertionError(f"{coro!r} did not stop within 10 s of being cancelled") from None
 
 
 async def scalar(engine: AsyncEngine, sql: str, **params: Any) -> Any:

@@ -174,9 +174,12 @@ class OutboxRelay:
                         await self.purge_published()
                 except Exception as exc:  # database hiccup: try again next round
                     log.warning("outbox relay round failed", schema=self.schema, error=repr(exc))
+                # asyncio.timeout, not wait_for: on 3.11 wait_for returns normally when it is cancelled
+                # in the same loop turn as the NOTIFY wakes it, and this loop would never stop.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                    async with asyncio.timeout(self.poll_interval):
+                        await self._wake.wait()
         finally:
             if self._listener is not None and not self._listener.is_closed():
                 with contextlib.suppress(Exception):
-                    await self._listener.close()
+                    await self._listener.close(timeout=2.0)

@@ -80,7 +80,7 @@ def tune_gc() -> None:
     gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
 
 
-async def _stop_tasks(tasks: list[asyncio.Task[Any]]) -> None:
+async def stop_tasks(tasks: list[asyncio.Task[Any]]) -> None:
     """Cancel until every task has ended: on Python 3.11 a library's `asyncio.wait_for` (nats-py's request,
     behind a JetStream publish) returns its result instead of raising when the cancellation arrives as the
     awaited reply does, so one `cancel()` can be lost and shutdown would hang."""
@@ -371,7 +371,7 @@ def create_service_app(
             yield
         finally:
             await ctx.rpc_server.stop()
-            await _stop_tasks(ctx.tasks)
+            await stop_tasks(ctx.tasks)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(nc.drain(), 2.0)
             await engine.dispose()
