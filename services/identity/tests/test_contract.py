@@ -2,24 +2,18 @@
 each Users operation identity serves is there under Logto's method, path, operationId and tag, with
 its path parameters declared."""
 
-import json
-import re
-from pathlib import Path
-from typing import Any
-
 import pytest
 from gatehouse_identity.app import create_app
 from gatehouse_identity.config import IdentitySettings
 from gatehouse_platform.config import load_settings
-
-REPO = Path(__file__).resolve().parents[3]
-CANDIDATES = [
-    REPO.parent / "shared" / "contract" / "management.openapi.json",
-    Path("/work/shared/contract/management.openapi.json"),
-]
-METHODS = ("get", "put", "post", "delete", "patch")
-
-Operation = tuple[str, str]
+from gatehouse_testing.contract import (
+    Operation,
+    Operations,
+    differences,
+    first_tag,
+    logto_operations,
+    service_operations,
+)
 
 USER_OPERATIONS: set[Operation] = {
     ("POST", "/api/users"),
@@ -86,62 +80,31 @@ OTHER_OPERATIONS: dict[Operation, str] = {
 }
 
 
-def _operations(doc: dict[str, Any]) -> dict[Operation, dict[str, Any]]:
-    return {
-        (method.upper(), path): op
-        for path, item in (doc.get("paths") or {}).items()
-        for method, op in item.items()
-        if method in METHODS and isinstance(op, dict)
-    }
+@pytest.fixture(scope="module")
+def contract() -> Operations:
+    return logto_operations()
 
 
 @pytest.fixture(scope="module")
-def contract() -> dict[Operation, dict[str, Any]]:
-    for candidate in CANDIDATES:
-        if candidate.is_file():
-            return _operations(json.loads(candidate.read_text()))
-    pytest.skip(f"Logto's contract is not here: {', '.join(map(str, CANDIDATES))}")
+def ours() -> Operations:
+    return service_operations(create_app(load_settings(IdentitySettings, environ={})))
 
 
-@pytest.fixture(scope="module")
-def ours() -> dict[Operation, dict[str, Any]]:
-    app = create_app(load_settings(IdentitySettings, environ={}))
-    return _operations(app.openapi_schema.to_schema())
-
-
-def test_user_operations_match_logto(
-    contract: dict[Operation, dict[str, Any]], ours: dict[Operation, dict[str, Any]]
-) -> None:
-    problems = []
+def test_user_operations_match_logto(contract: Operations, ours: Operations) -> None:
     tags = {**dict.fromkeys(USER_OPERATIONS, "Users"), **OTHER_OPERATIONS}
-    for method, path in sorted(tags, key=lambda k: (k[1], k[0])):
-        logto = contract.get((method, path))
-        assert logto is not None, f"{method} {path} is not in Logto's contract"
-        mine = ours.get((method, path))
-        name = f"{method} {path} ({logto['operationId']})"
-        if mine is None:
-            problems.append(f"missing: {name}")
-            continue
-        if mine.get("operationId") != logto["operationId"]:
-            problems.append(f"operationId: {name} is {mine.get('operationId')!r} here")
-        if tags[method, path] not in (mine.get("tags") or []):
-            problems.append(f"tag: {name} has tags {mine.get('tags')!r} here")
-        declared = {p["name"] for p in mine.get("parameters") or [] if p.get("in") == "path"}
-        if declared != set(re.findall(r"\{([^}]+)\}", path)):
-            problems.append(f"path parameters: {name} declares {sorted(declared)}")
-        success = {c for c in logto.get("responses", {}) if c.startswith("2")}
-        if not success <= set(mine.get("responses") or {}):
-            problems.append(f"status: {name} answers {sorted(mine.get('responses') or {})}, Logto {sorted(success)}")
+    missing = [operation for operation in tags if operation not in contract]
+    assert not missing, f"not in Logto's contract: {missing}"
+    wrong_tag = [operation for operation in tags if first_tag(contract[operation]) != tags[operation]]
+    assert not wrong_tag, f"Logto files these under another tag: {wrong_tag}"
+    problems = differences(ours, {operation: contract[operation] for operation in tags})
     assert not problems, "\n".join(problems)
 
 
-def test_identity_serves_exactly_these_management_operations(ours: dict[Operation, dict[str, Any]]) -> None:
+def test_identity_serves_exactly_these_management_operations(ours: Operations) -> None:
     api = {k for k in ours if k[1].startswith("/api/")}
     assert api == USER_OPERATIONS | set(OTHER_OPERATIONS)
 
 
-def test_left_out_user_operations_are_in_the_contract_and_not_served(
-    contract: dict[Operation, dict[str, Any]], ours: dict[Operation, dict[str, Any]]
-) -> None:
+def test_left_out_user_operations_are_in_the_contract_and_not_served(contract: Operations, ours: Operations) -> None:
     for operation in USER_OPERATIONS_LEFT_OUT:
         assert operation in contract and operation not in ours

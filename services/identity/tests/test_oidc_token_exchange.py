@@ -370,7 +370,7 @@ async def test_bad_requests_are_oauth_errors(client: AsyncClient, auth: dict[str
     unknown_type = await exchange(client, app, token, "urn:ietf:params:oauth:token-type:id_token")
     assert "unsupported subject token type" in oauth_error(unknown_type, 400, "invalid_grant")
     organization = await exchange(client, app, token, organization_id="org-1")
-    assert "organization" in oauth_error(organization, 400, "invalid_target")
+    assert "not a member" in oauth_error(organization, 400, "access_denied")
     bad_secret = App(app.id, "wrong")
     oauth_error(await exchange(client, bad_secret, token), 401, "invalid_client")
     assert (await exchange(client, app, token)).status_code == 200  # still unspent

@@ -25,6 +25,11 @@ MESSAGES: dict[str, str] = {
     "entity.relation_foreign_key_not_found": (
         "Cannot find one or more foreign keys. Please check the input and ensure that all referenced entities exist."
     ),
+    "entity.db_constraint_violated": "Database constraint violated.",
+    "organization.require_membership": "The user must be a member of the organization to proceed.",
+    "organization.role_names_not_found": (
+        "Invalid role names detected: {names}. Please create these roles first before proceeding."
+    ),
     "application.invalid_type": "Only machine to machine applications can have associated roles.",
     "application.role_exists": "The role id {roleId} is already been added to this application.",
     "application.invalid_role_type": "Can not assign user type role to machine to machine application.",

@@ -16,6 +16,7 @@ OAUTH_ERRORS: dict[str, tuple[int, str]] = {
     "invalid_token": (401, "Invalid token provided."),
     "unsupported_token_type": (400, "Unsupported token type."),
     "access_denied": (400, "Access denied."),
+    "insufficient_scope": (403, "Access token missing requested scope: {error_description}."),
     "unsupported_response_type": (400, "Unsupported `response_type` requested."),
     "invalid_redirect_uri": (400, "`redirect_uri` did not match any of the client's registered `redirect_uris`."),
     "login_required": (400, "An OIDC error occurred: login_required."),

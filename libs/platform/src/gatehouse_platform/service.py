@@ -18,7 +18,7 @@ from litestar.types import ControllerRouterHandler, Receive, Scope, Send
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gatehouse_platform.config import Settings
@@ -140,6 +140,15 @@ def handle_integrity_error(request: Request[Any, Any, Any], exc: IntegrityError)
     return _error_response(422, {"code": code, "message": render_message(code, {})})
 
 
+def handle_database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[str, Any]]:
+    """A value PostgreSQL refuses (SQLSTATE class 22, e.g. a NUL character in a string) is bad input: 400."""
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    if sqlstate.startswith("22"):
+        kind = "body" if request.method in {"POST", "PUT", "PATCH"} else "query"
+        return _error_response(400, {"code": "guard.invalid_input", "message": f"The request {kind} is invalid."})
+    return handle_unexpected(request, exc)
+
+
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     log.exception("unhandled error", method=request.method, path=request.url.path)
     return _error_response(500, {"code": "unknown", "message": "Internal server error."})
@@ -151,6 +160,7 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     NotFoundException: handle_not_found,
     HTTPException: handle_http_error,
     IntegrityError: handle_integrity_error,
+    DBAPIError: handle_database_error,
     Exception: handle_unexpected,
 }
 

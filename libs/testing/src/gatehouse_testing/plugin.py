@@ -6,16 +6,21 @@ import asyncio
 import contextlib
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime
 from typing import Any, TypeVar, cast
 
 import asyncpg
 import httpx
 import nats
 import pytest
+import pytest_asyncio
+import sqlalchemy as sa
 from gatehouse_platform.config import Settings, load_settings
 from gatehouse_platform.db import create_engine
 from gatehouse_platform.messaging import dead_letter_stream
+from gatehouse_schema.ids import generate_id
 from gatehouse_schema.migrations import migrate_all
+from gatehouse_schema.tables.identity import users
 from litestar import Litestar
 
 from gatehouse_testing.issuer import TestIssuer
@@ -163,3 +168,34 @@ async def running(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     finally:
         stop.set()
         await task
+
+
+@pytest_asyncio.fixture(scope="session")
+async def make_user(database_url: str) -> AsyncIterator[Callable[..., Any]]:
+    """Writes identity-owned user rows (as identity would), for services whose routes read users:
+    `await make_user(name="ada", created_at=..., user_id=...)` returns the new user's id."""
+    engine = create_engine(database_url, pool_size=1)
+
+    async def make(name: str = "user", created_at: datetime | None = None, user_id: str | None = None) -> str:
+        user_id = user_id or generate_id()
+        async with engine.begin() as conn:
+            await conn.execute(
+                sa.insert(users).values(
+                    tenant_id="default",
+                    id=user_id,
+                    username=f"{name}_{user_id}",
+                    name=name,
+                    profile={},
+                    identities={},
+                    custom_data={},
+                    logto_config={},
+                    mfa_verifications=[],
+                    is_suspended=False,
+                    created_at=created_at or sa.func.now(),
+                    updated_at=sa.func.now(),
+                )
+            )
+        return user_id
+
+    yield make
+    await engine.dispose()

@@ -39,4 +39,92 @@ CREATE TABLE organizations.organization_roles (
 );
 """,
     ),
+    Migration(
+        3,
+        "organization colors and CSS; role scopes, role resource scopes, user and application memberships and roles",
+        """
+ALTER TABLE organizations.organizations
+    ADD COLUMN color jsonb NOT NULL DEFAULT '{}',
+    ADD COLUMN custom_css text;
+CREATE INDEX organizations_created_at ON organizations.organizations (tenant_id, created_at DESC, id);
+
+CREATE TABLE organizations.organization_role_scope_relations (
+    tenant_id varchar(21) NOT NULL,
+    organization_role_id varchar(21) NOT NULL,
+    organization_scope_id varchar(21) NOT NULL,
+    PRIMARY KEY (tenant_id, organization_role_id, organization_scope_id),
+    FOREIGN KEY (tenant_id, organization_role_id)
+        REFERENCES organizations.organization_roles (tenant_id, id) ON DELETE CASCADE,
+    FOREIGN KEY (tenant_id, organization_scope_id)
+        REFERENCES organizations.organization_scopes (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX organization_role_scope_relations_scope
+    ON organizations.organization_role_scope_relations (tenant_id, organization_scope_id);
+
+CREATE TABLE organizations.organization_role_resource_scope_relations (
+    tenant_id varchar(21) NOT NULL,
+    organization_role_id varchar(21) NOT NULL,
+    scope_id varchar(21) NOT NULL,
+    PRIMARY KEY (tenant_id, organization_role_id, scope_id),
+    FOREIGN KEY (tenant_id, organization_role_id)
+        REFERENCES organizations.organization_roles (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX organization_role_resource_scope_relations_scope
+    ON organizations.organization_role_resource_scope_relations (tenant_id, scope_id);
+
+CREATE TABLE organizations.organization_user_relations (
+    tenant_id varchar(21) NOT NULL,
+    organization_id varchar(21) NOT NULL,
+    user_id varchar(21) NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, organization_id, user_id),
+    FOREIGN KEY (tenant_id, organization_id)
+        REFERENCES organizations.organizations (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX organization_user_relations_user ON organizations.organization_user_relations (tenant_id, user_id);
+
+CREATE TABLE organizations.organization_role_user_relations (
+    tenant_id varchar(21) NOT NULL,
+    organization_id varchar(21) NOT NULL,
+    organization_role_id varchar(21) NOT NULL,
+    user_id varchar(21) NOT NULL,
+    PRIMARY KEY (tenant_id, organization_id, organization_role_id, user_id),
+    FOREIGN KEY (tenant_id, organization_id, user_id)
+        REFERENCES organizations.organization_user_relations (tenant_id, organization_id, user_id) ON DELETE CASCADE,
+    FOREIGN KEY (tenant_id, organization_role_id)
+        REFERENCES organizations.organization_roles (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX organization_role_user_relations_user
+    ON organizations.organization_role_user_relations (tenant_id, user_id, organization_id);
+CREATE INDEX organization_role_user_relations_role
+    ON organizations.organization_role_user_relations (tenant_id, organization_role_id);
+
+CREATE TABLE organizations.organization_application_relations (
+    tenant_id varchar(21) NOT NULL,
+    organization_id varchar(21) NOT NULL,
+    application_id varchar(21) NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, organization_id, application_id),
+    FOREIGN KEY (tenant_id, organization_id)
+        REFERENCES organizations.organizations (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX organization_application_relations_application
+    ON organizations.organization_application_relations (tenant_id, application_id);
+
+CREATE TABLE organizations.organization_role_application_relations (
+    tenant_id varchar(21) NOT NULL,
+    organization_id varchar(21) NOT NULL,
+    organization_role_id varchar(21) NOT NULL,
+    application_id varchar(21) NOT NULL,
+    PRIMARY KEY (tenant_id, organization_id, organization_role_id, application_id),
+    FOREIGN KEY (tenant_id, organization_id, application_id)
+        REFERENCES organizations.organization_application_relations (tenant_id, organization_id, application_id)
+        ON DELETE CASCADE,
+    FOREIGN KEY (tenant_id, organization_role_id)
+        REFERENCES organizations.organization_roles (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX organization_role_application_relations_application
+    ON organizations.organization_role_application_relations (tenant_id, application_id, organization_id);
+""",
+    ),
 ]

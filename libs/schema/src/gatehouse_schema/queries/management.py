@@ -1,5 +1,6 @@
 """Reads of the management context's tables that other services may run (identity mints tokens with them)."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -7,6 +8,9 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gatehouse_schema.api.applications import Application, CustomClientMetadata, OidcClientMetadata
+from gatehouse_schema.api.resources import Resource
+from gatehouse_schema.api.roles import ScopeWithResource
 from gatehouse_schema.tables import management as t
 
 
@@ -171,3 +175,104 @@ def resource_and_application_scopes_select() -> sa.Select[Any]:
     return sa.select(
         t.resources.c.id, t.resources.c.indicator, t.resources.c.access_token_ttl, granted.label("granted")
     ).where(t.resources.c.tenant_id == tenant_id, t.resources.c.indicator == sa.bindparam("indicator", type_=sa.String))
+
+
+def application_from_row(row: Any) -> Application:
+    """An application (no secret) from a row of `management.applications` (its metadata as JSONB values)."""
+    return Application(
+        tenant_id=row.tenant_id,
+        id=row.id,
+        name=row.name,
+        description=row.description,
+        type=row.type,
+        oidc_client_metadata=msgspec.convert(row.oidc_client_metadata, OidcClientMetadata),
+        custom_client_metadata=msgspec.convert(row.custom_client_metadata, CustomClientMetadata),
+        protected_app_metadata=row.protected_app_metadata,
+        custom_data=row.custom_data,
+        is_third_party=row.is_third_party,
+        app_level_access_control_enabled=row.app_level_access_control_enabled,
+        created_at=int(row.created_at.timestamp() * 1000),
+    )
+
+
+APPLICATION_COLUMNS = [c for c in t.applications.c if c.name != "secret"]
+APPLICATION_SEARCH_FIELDS = ("id", "name", "description")
+
+
+async def application_types(conn: AsyncConnection, tenant_id: str, ids: Sequence[str]) -> dict[str, str]:
+    """id -> type of the given applications that exist (organizations admits MachineToMachine apps only)."""
+    if not ids:
+        return {}
+    rows = await conn.execute(
+        sa.select(t.applications.c.id, t.applications.c.type).where(
+            t.applications.c.tenant_id == tenant_id, t.applications.c.id.in_(list(ids))
+        )
+    )
+    return {r.id: r.type for r in rows}
+
+
+def linked_applications_select(tenant_id: Any, link_application_id: Any, search_pattern: Any | None) -> sa.Select[Any]:
+    """A statement (not run): the applications (columns `application_from_row` reads) a link table's rows name,
+    joined on `link_application_id` (a column of the link table). The caller adds its conditions on the link
+    table, its order and LIMIT. `search_pattern` (ILIKE, `%term%`) matches Logto's application search fields."""
+    apps = t.applications
+    on = sa.and_(apps.c.tenant_id == tenant_id, apps.c.id == link_application_id)
+    query = sa.select(*APPLICATION_COLUMNS).join_from(link_application_id.table, apps, on)
+    if search_pattern is not None:
+        query = query.where(sa.or_(*(apps.c[name].ilike(search_pattern) for name in APPLICATION_SEARCH_FIELDS)))
+    return query
+
+
+async def scopes_with_resources(
+    conn: AsyncConnection, tenant_id: str, ids: Sequence[str], *, lock: bool = False
+) -> list[ScopeWithResource]:
+    """The API resource scopes among `ids` that exist, each with its resource, oldest first.
+
+    `lock` holds the scope rows (FOR KEY SHARE) until the caller's transaction ends: a context that stores
+    these ids without a foreign key (organization roles) cannot then link a scope that management is deleting,
+    whose `Scope.Deleted` would already have been handled. (PostgreSQL allows the lock with UPDATE privilege on
+    one column of `management.scopes`.)"""
+    if not ids:
+        return []
+    query = (
+        sa.select(t.scopes, *[c.label(f"r_{c.name}") for c in t.resources.c])
+        .select_from(
+            t.scopes.join(
+                t.resources,
+                sa.and_(t.resources.c.tenant_id == t.scopes.c.tenant_id, t.resources.c.id == t.scopes.c.resource_id),
+            )
+        )
+        .where(t.scopes.c.tenant_id == tenant_id, t.scopes.c.id.in_(list(dict.fromkeys(ids))))
+        .order_by(t.scopes.c.created_at, t.scopes.c.id)
+    )
+    if lock:
+        query = query.with_for_update(read=True, key_share=True, of=t.scopes)
+    return [
+        ScopeWithResource(
+            tenant_id=r.tenant_id,
+            id=r.id,
+            resource_id=r.resource_id,
+            name=r.name,
+            description=r.description,
+            created_at=int(r.created_at.timestamp() * 1000),
+            resource=Resource(
+                tenant_id=r.r_tenant_id,
+                id=r.r_id,
+                name=r.r_name,
+                indicator=r.r_indicator,
+                is_default=r.r_is_default,
+                access_token_ttl=r.r_access_token_ttl,
+            ),
+        )
+        for r in await conn.execute(query)
+    ]
+
+
+async def existing_scope_ids(conn: AsyncConnection, tenant_id: str, ids: Sequence[str]) -> set[str]:
+    """Which of these API resource scope ids still exist."""
+    if not ids:
+        return set()
+    rows = await conn.execute(
+        sa.select(t.scopes.c.id).where(t.scopes.c.tenant_id == tenant_id, t.scopes.c.id.in_(list(ids)))
+    )
+    return set(rows.scalars())

@@ -1,4 +1,8 @@
-"""The organizations context: organizations, their scopes and roles (memberships come with the service)."""
+"""The organizations context: organizations, the organization template (roles and scopes) and memberships.
+
+User and application ids and API resource scope ids point into other contexts' tables, so they carry no
+foreign key: the organizations service drops the rows when it learns of a deletion (events).
+"""
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
@@ -20,6 +24,8 @@ organizations = sa.Table(
     sa.Column("custom_data", JSONB, nullable=False),
     sa.Column("is_mfa_required", sa.Boolean, nullable=False),
     sa.Column("branding", JSONB, nullable=False),
+    sa.Column("color", JSONB, nullable=False),
+    sa.Column("custom_css", sa.Text),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     schema=SCHEMA,
 )
@@ -42,5 +48,65 @@ organization_roles = sa.Table(
     sa.Column("name", sa.String(128), nullable=False),
     sa.Column("description", sa.String(256)),
     sa.Column("type", sa.String(32), nullable=False),
+    schema=SCHEMA,
+)
+
+
+organization_role_scope_relations = sa.Table(
+    "organization_role_scope_relations",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("organization_role_id", sa.String(21), primary_key=True),
+    sa.Column("organization_scope_id", sa.String(21), primary_key=True),
+    schema=SCHEMA,
+)
+
+#: an organization role's API resource scopes (management.scopes ids): organization-level API access
+organization_role_resource_scope_relations = sa.Table(
+    "organization_role_resource_scope_relations",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("organization_role_id", sa.String(21), primary_key=True),
+    sa.Column("scope_id", sa.String(21), primary_key=True),
+    schema=SCHEMA,
+)
+
+organization_user_relations = sa.Table(
+    "organization_user_relations",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("organization_id", sa.String(21), primary_key=True),
+    sa.Column("user_id", sa.String(21), primary_key=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    schema=SCHEMA,
+)
+
+organization_role_user_relations = sa.Table(
+    "organization_role_user_relations",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("organization_id", sa.String(21), primary_key=True),
+    sa.Column("organization_role_id", sa.String(21), primary_key=True),
+    sa.Column("user_id", sa.String(21), primary_key=True),
+    schema=SCHEMA,
+)
+
+organization_application_relations = sa.Table(
+    "organization_application_relations",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("organization_id", sa.String(21), primary_key=True),
+    sa.Column("application_id", sa.String(21), primary_key=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    schema=SCHEMA,
+)
+
+organization_role_application_relations = sa.Table(
+    "organization_role_application_relations",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("organization_id", sa.String(21), primary_key=True),
+    sa.Column("organization_role_id", sa.String(21), primary_key=True),
+    sa.Column("application_id", sa.String(21), primary_key=True),
     schema=SCHEMA,
 )

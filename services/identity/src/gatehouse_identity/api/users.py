@@ -6,13 +6,13 @@ from typing import Annotated, Any
 import msgspec
 from gatehouse_platform.actors import actor_of
 from gatehouse_platform.pagination import parse_page
+from gatehouse_platform.query import paged, search_term, truthy
 from gatehouse_platform.tenancy import tenant_of
 from gatehouse_schema.api.users import User
 from litestar import Request, Response, delete, get, patch, post
 from litestar.params import Body, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
-from gatehouse_identity.api.query import paged, search_term, truthy
 from gatehouse_identity.api.user_bodies import (
     CreateUser,
     CustomDataPatch,

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from gatehouse_platform.oauth_errors import OAuthError, invalid_request
 from gatehouse_schema.queries.management import ClientRecord, get_resource_by_indicator
+from gatehouse_schema.queries.organizations import ORGANIZATION_RESOURCE
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse_identity.oidc.discovery import ORGANIZATION_SCOPES, SCOPES_SUPPORTED
@@ -147,6 +148,8 @@ def _max_age(raw: str | None) -> int | None:
 async def _resources(conn: AsyncConnection, tenant_id: str, values: list[str]) -> list[str]:
     resources = list(dict.fromkeys(values))
     for indicator in resources:
+        if indicator == ORGANIZATION_RESOURCE:  # Logto's reserved resource of organization scopes
+            continue
         parts = urlsplit(indicator)
         if not parts.scheme or parts.fragment:
             raise OAuthError("invalid_target", "resource indicator must be an absolute URI without a fragment")

@@ -1,9 +1,10 @@
 """Logto's user claims per scope.
 
 Standard claims (profile, email, phone, address) go into ID tokens and userinfo. Logto's extended
-claims (custom_data, identities, roles) are served by userinfo, and go into ID tokens only when the
-tenant's ID token config (`/api/configs/id-token`) enables them and their scope was granted, as in
-Logto. Timestamps are Logto's epoch milliseconds.
+claims (custom_data, identities, roles, organizations, organization_data, organization_roles) are served
+by userinfo, and go into ID tokens only when the tenant's ID token config (`/api/configs/id-token`)
+enables them and their scope was granted, as in Logto. Timestamps are Logto's epoch milliseconds.
+Organization claims come from the organizations context's membership tables (schema library reads).
 """
 
 from collections.abc import Collection
@@ -11,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from gatehouse_schema.queries.management import user_role_names
+from gatehouse_schema.queries.organizations import user_organizations
 from gatehouse_schema.tables.identity import user_sso_identities
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -22,10 +24,14 @@ STANDARD_CLAIMS: dict[str, tuple[str, ...]] = {
     "phone": ("phone_number", "phone_number_verified"),
     "address": ("address",),
 }
+ORGANIZATIONS_SCOPE = "urn:logto:scope:organizations"
+ORGANIZATION_ROLES_SCOPE = "urn:logto:scope:organization_roles"
 EXTENDED_CLAIMS: dict[str, tuple[str, ...]] = {
     "custom_data": ("custom_data",),
-    "identities": ("identities",),
+    "identities": ("identities", "sso_identities"),
     "roles": ("roles",),
+    ORGANIZATIONS_SCOPE: ("organizations", "organization_data"),
+    ORGANIZATION_ROLES_SCOPE: ("organization_roles",),
 }
 CLAIMS_SUPPORTED = [
     "sub",
@@ -70,8 +76,37 @@ async def userinfo_claims(conn: AsyncConnection, tenant_id: str, account: Accoun
         claims["custom_data"] = account.custom_data
     if "identities" in scopes:
         claims["identities"] = account.identities
+        claims["sso_identities"] = await _sso_identities(conn, tenant_id, account.id)
     if "roles" in scopes:
         claims["roles"] = await user_role_names(conn, tenant_id, account.id)
+    if ORGANIZATIONS_SCOPE in scopes or ORGANIZATION_ROLES_SCOPE in scopes:
+        claims.update(await organization_claims(conn, tenant_id, account.id, scopes, None))
+    return claims
+
+
+async def organization_claims(
+    conn: AsyncConnection, tenant_id: str, user_id: str, scopes: list[str], enabled: Collection[str] | None
+) -> dict[str, Any]:
+    """`organizations` (ids) and `organization_data` (id, name, description) under the organizations scope,
+    `organization_roles` (`<organization id>:<role name>`) under the organization roles scope; for an ID
+    token only those `enabled` names."""
+    wanted = {
+        claim
+        for scope in (ORGANIZATIONS_SCOPE, ORGANIZATION_ROLES_SCOPE)
+        if scope in scopes
+        for claim in EXTENDED_CLAIMS[scope]
+        if enabled is None or claim in enabled
+    }
+    if not wanted:
+        return {}
+    memberships = await user_organizations(conn, tenant_id, user_id)
+    claims: dict[str, Any] = {}
+    if "organizations" in wanted:
+        claims["organizations"] = [m.id for m in memberships]
+    if "organization_data" in wanted:
+        claims["organization_data"] = [{"id": m.id, "name": m.name, "description": m.description} for m in memberships]
+    if "organization_roles" in wanted:
+        claims["organization_roles"] = [f"{m.id}:{role}" for m in memberships for role in m.role_names]
     return claims
 
 
@@ -88,8 +123,7 @@ async def _sso_identities(conn: AsyncConnection, tenant_id: str, user_id: str) -
 async def id_token_extended_claims(
     conn: AsyncConnection, tenant_id: str, account: Account, scopes: list[str], enabled: Collection[str]
 ) -> dict[str, Any]:
-    """The extended claims the tenant enabled for ID tokens, each only under its granted scope.
-    Organization claims wait for the organizations context's membership reads: none are added yet."""
+    """The extended claims the tenant enabled for ID tokens, each only under its granted scope."""
     claims = account_extended_claims(account, scopes, enabled)
     if not enabled:
         return claims
@@ -97,11 +131,14 @@ async def id_token_extended_claims(
         claims["sso_identities"] = await _sso_identities(conn, tenant_id, account.id)
     if "roles" in enabled and "roles" in scopes:
         claims["roles"] = await user_role_names(conn, tenant_id, account.id)
+    claims.update(await organization_claims(conn, tenant_id, account.id, scopes, enabled))
     return claims
 
 
 # extended claims read from other tables than `users` (the rest come with the account)
-QUERIED_EXTENDED_CLAIMS = frozenset({"sso_identities", "roles"})
+QUERIED_EXTENDED_CLAIMS = frozenset(
+    {"sso_identities", "roles", "organizations", "organization_data", "organization_roles"}
+)
 
 
 def account_extended_claims(account: Account, scopes: list[str], enabled: Collection[str]) -> dict[str, Any]:

@@ -18,8 +18,8 @@ SCOPES_SUPPORTED = [
     "identities",
     "roles",
 ]
-# Logto's organization scopes are accepted and kept on the grant, but their claims are not served
-# yet, so they are not advertised.
+# Logto's organization scopes: the claims `organizations`, `organization_data`, `organization_roles`, and
+# organization tokens (`organization_id` at the token endpoint)
 ORGANIZATION_SCOPES = ["urn:logto:scope:organizations", "urn:logto:scope:organization_roles"]
 
 
@@ -48,7 +48,7 @@ def discovery_document(issuer: str, signing_alg: str, claims_supported: list[str
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "id_token_signing_alg_values_supported": [signing_alg],
-        "scopes_supported": SCOPES_SUPPORTED,
+        "scopes_supported": SCOPES_SUPPORTED + ORGANIZATION_SCOPES,
         "claims_supported": claims_supported,
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "subject_types_supported": ["public"],

@@ -13,10 +13,11 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 from gatehouse_platform.oauth_errors import OAuthError
 from gatehouse_schema.queries.management import ClientRecord, get_resource_by_indicator, user_resource_scopes
+from gatehouse_schema.queries.organizations import ORGANIZATION_RESOURCE
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse_identity.keys.keyring import Keyring
-from gatehouse_identity.oidc import store
+from gatehouse_identity.oidc import organization_tokens, store
 from gatehouse_identity.oidc.claims import (
     QUERIED_EXTENDED_CLAIMS,
     account_extended_claims,
@@ -64,6 +65,7 @@ class MintRequest:
     auth_time: datetime | None
     refresh_token: bool
     refresh_scopes: list[str] | None = None  # a narrowed refresh keeps the grant's scopes on the new token
+    organization_id: str | None = None  # an organization token (for `resource`, or the organization itself)
 
 
 class TokenMinter:
@@ -76,7 +78,9 @@ class TokenMinter:
         self.claims = claims  # the tenant's JWT customizer and ID token claims config
 
     async def mint(self, conn: AsyncConnection, tenant_id: str, req: MintRequest) -> TokenResponse:
-        if req.resource is not None:
+        if req.organization_id is not None:
+            access_token, expires_in, scope = await self._organization_token(conn, tenant_id, req)
+        elif req.resource is not None:
             access_token, expires_in, scope = await self._resource_token(conn, tenant_id, req)
         else:
             access_token, expires_in, scope = await self._opaque_token(conn, tenant_id, req)
@@ -186,6 +190,24 @@ class TokenMinter:
             scopes=scopes,
             ttl=resource.access_token_ttl,
             extra=extra,
+        )
+        return token.token, token.expires_in, token.scope
+
+    async def _organization_token(
+        self, conn: AsyncConnection, tenant_id: str, req: MintRequest
+    ) -> tuple[str, int, str]:
+        assert req.organization_id is not None
+        target = await organization_tokens.for_user(conn, tenant_id, req.organization_id, req.account.id, req.resource)
+        granted_under = req.resource or ORGANIZATION_RESOURCE
+        wanted = req.resource_scopes if req.resource_scopes is not None else req.grant.resources.get(granted_under, [])
+        extra = await self.claims.for_user(tenant_id, req.account, req.client) if self.claims is not None else None
+        token = self.access_tokens.issue(
+            subject=req.account.id,
+            client_id=req.client.id,
+            audience=target.audience,
+            scopes=[s for s in wanted if s in target.allowed],
+            ttl=target.ttl,
+            extra={**(extra or {}), **target.claims} or None,
         )
         return token.token, token.expires_in, token.scope
 

@@ -5,13 +5,13 @@ from typing import Annotated, Any
 
 from gatehouse_platform.actors import actor_of
 from gatehouse_platform.pagination import parse_page
+from gatehouse_platform.query import paged, search_term
 from gatehouse_platform.tenancy import tenant_of
 from gatehouse_schema.api.roles import Role
 from litestar import Request, Response, delete, get, post, put
 from litestar.params import Body
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from gatehouse_management.api.query import paged, search_term
 from gatehouse_management.api.role_bodies import AssignedRoles, ReplacedRoles, RoleIds
 from gatehouse_management.services.role_assignments import RoleAssignmentService
 

@@ -4,13 +4,13 @@ from typing import Annotated, Any
 
 from gatehouse_platform.actors import actor_of
 from gatehouse_platform.pagination import parse_page
+from gatehouse_platform.query import bool_param, paged, search_term
 from gatehouse_platform.tenancy import tenant_of
 from gatehouse_schema.api.resources import Resource, ResourceWithScopes, Scope
 from litestar import Request, Response, delete, get, patch, post
 from litestar.params import Body, Parameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from gatehouse_management.api.query import bool_param, paged, search_term
 from gatehouse_management.api.resource_bodies import (
     CreateResource,
     CreateScope,

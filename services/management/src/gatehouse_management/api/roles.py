@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from gatehouse_platform.actors import actor_of
 from gatehouse_platform.errors import BadRequest
 from gatehouse_platform.pagination import parse_page
+from gatehouse_platform.query import paged, search_term
 from gatehouse_platform.tenancy import tenant_of
 from gatehouse_schema.api.applications import Application
 from gatehouse_schema.api.roles import Role, RoleWithStats, ScopeWithResource
@@ -13,7 +14,6 @@ from litestar import Request, Response, delete, get, patch, post
 from litestar.params import Body, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from gatehouse_management.api.query import paged, search_term
 from gatehouse_management.api.role_bodies import ApplicationIds, CreateRole, ScopeIds, UpdateRole, UserIds
 from gatehouse_management.persistence.roles import RoleFilter
 from gatehouse_management.services.role_assignments import RoleAssignmentService

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from gatehouse_platform.db import CompiledQuery
 from gatehouse_platform.pagination import Page
 from gatehouse_schema.api.applications import Application, CustomClientMetadata, OidcClientMetadata
+from gatehouse_schema.queries.management import application_from_row
 from gatehouse_schema.tables.management import application_secrets, applications, applications_roles
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -20,21 +21,7 @@ def _ms(value: datetime | None) -> int | None:
     return None if value is None else int(value.timestamp() * 1000)
 
 
-def row_to_application(row: Any) -> Application:
-    return Application(
-        tenant_id=row.tenant_id,
-        id=row.id,
-        name=row.name,
-        description=row.description,
-        type=row.type,
-        oidc_client_metadata=msgspec.convert(row.oidc_client_metadata, OidcClientMetadata),
-        custom_client_metadata=msgspec.convert(row.custom_client_metadata, CustomClientMetadata),
-        protected_app_metadata=row.protected_app_metadata,
-        custom_data=row.custom_data,
-        is_third_party=row.is_third_party,
-        app_level_access_control_enabled=row.app_level_access_control_enabled,
-        created_at=_ms(row.created_at) or 0,
-    )
+row_to_application = application_from_row  # one converter, shared with the organizations context
 
 
 _COLUMNS = [c for c in applications.c if c.name != "secret"]

@@ -1,7 +1,10 @@
 """`grant_type=client_credentials`: a machine-to-machine app gets an access token for one API resource.
 
 The scopes are those its roles grant on that resource: all of them when `scope` is absent,
-the requested ones when each is granted (otherwise `invalid_scope`).
+the requested ones when each is granted (otherwise `invalid_scope`). With `organization_id` (Logto's
+organization-level machine-to-machine access) the app must be a member of the organization, and the
+scopes are those its organization roles grant: organization scopes for the organization itself (no
+`resource`), or the resource's scopes (see `organization_tokens`).
 """
 
 from collections.abc import Mapping
@@ -11,6 +14,7 @@ from gatehouse_platform.oauth_errors import OAuthError
 from gatehouse_schema.queries.management import ClientRecord, resource_and_application_scopes_select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gatehouse_identity.oidc import organization_tokens
 from gatehouse_identity.oidc.issuer import AccessTokenIssuer
 from gatehouse_identity.oidc.token_configs import TokenConfigs
 from gatehouse_identity.oidc.token_response import TokenResponse
@@ -30,7 +34,10 @@ class ClientCredentialsGrant:
     async def handle(self, tenant_id: str, client: ClientRecord, form: Mapping[str, str]) -> TokenResponse:
         if client.type != "MachineToMachine":
             raise OAuthError("unauthorized_client", "requested grant type is not allowed for this client")
-        indicator = form.get("resource")
+        indicator = form.get("resource") or None
+        organization_id = form.get("organization_id") or None
+        if organization_id is not None:
+            return await self._organization_token(tenant_id, client, organization_id, indicator, form.get("scope"))
         if not indicator:
             raise OAuthError("invalid_target", "no resource indicator was given")
         async with read_connection(self.engine) as conn:
@@ -38,24 +45,43 @@ class ClientCredentialsGrant:
             resource = next(iter(await RESOURCE_AND_SCOPES.fetch(conn, params)), None)
         if resource is None:
             raise OAuthError("invalid_target", "resource indicator is missing, or unknown")
-        granted = set(resource["granted"] or ())
-        requested = form.get("scope")
-        if requested is None:
-            scopes = sorted(granted)
-        else:
-            wanted = requested.split()
-            missing = [s for s in wanted if s not in granted]
-            if missing:
-                raise OAuthError("invalid_scope", f"requested scopes are not allowed: {' '.join(missing)}")
-            scopes = list(dict.fromkeys(wanted))
+        scopes = _scopes(set(resource["granted"] or ()), form.get("scope"))
+        return await self._issue(tenant_id, client, resource["indicator"], scopes, resource["access_token_ttl"])
+
+    async def _organization_token(
+        self, tenant_id: str, client: ClientRecord, organization_id: str, indicator: str | None, scope: str | None
+    ) -> TokenResponse:
+        async with self.engine.connect() as conn:
+            target = await organization_tokens.for_application(conn, tenant_id, organization_id, client.id, indicator)
+        scopes = _scopes(set(target.allowed), scope)
+        return await self._issue(tenant_id, client, target.audience, scopes, target.ttl, target.claims)
+
+    async def _issue(
+        self,
+        tenant_id: str,
+        client: ClientRecord,
+        audience: str,
+        scopes: list[str],
+        ttl: int,
+        claims: dict[str, object] | None = None,
+    ) -> TokenResponse:
+        extra = await self.claims.for_client(tenant_id, client) if self.claims is not None else None
+        if claims:
+            extra = {**(extra or {}), **claims}
         token = self.issuer.issue(
-            subject=client.id,
-            client_id=client.id,
-            audience=resource["indicator"],
-            scopes=scopes,
-            ttl=resource["access_token_ttl"],
-            extra=await self.claims.for_client(tenant_id, client) if self.claims is not None else None,
+            subject=client.id, client_id=client.id, audience=audience, scopes=scopes, ttl=ttl, extra=extra
         )
         return TokenResponse(
             access_token=token.token, expires_in=token.expires_in, token_type="Bearer", scope=token.scope
         )
+
+
+def _scopes(granted: set[str], requested: str | None) -> list[str]:
+    """All granted scopes when `scope` is absent, else the requested ones, each of which must be granted."""
+    if requested is None:
+        return sorted(granted)
+    wanted = requested.split()
+    missing = [s for s in wanted if s not in granted]
+    if missing:
+        raise OAuthError("invalid_scope", f"requested scopes are not allowed: {' '.join(missing)}")
+    return list(dict.fromkeys(wanted))

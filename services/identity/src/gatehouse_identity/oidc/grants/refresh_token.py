@@ -4,7 +4,8 @@ With rotation (`rotateRefreshToken`, on unless the app turns it off) every use r
 refresh token and marks the presented one consumed. A consumed token still works for
 `REUSE_GRACE` seconds, so concurrent refreshes of one client do not fail; presented later, it is
 taken as stolen and the whole grant is revoked. `resource` asks for a JWT access token for one of
-the grant's resources; `scope` narrows the scopes.
+the grant's resources; `scope` narrows the scopes; `organization_id` asks for Logto's organization token
+(the grant needs `urn:logto:scope:organizations`; see `organization_tokens`).
 
 The token, its grant and its account are read in one statement. With rotation that runs in a
 transaction with the token row locked (`FOR UPDATE` of that row only), so concurrent uses of one
@@ -24,10 +25,12 @@ import asyncpg
 from gatehouse_platform.db import read_connection
 from gatehouse_platform.oauth_errors import OAuthError, invalid_request
 from gatehouse_schema.queries.management import ClientRecord
+from gatehouse_schema.queries.organizations import ORGANIZATION_RESOURCE
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gatehouse_identity.oidc import store
 from gatehouse_identity.oidc.minting import MintRequest, TokenMinter
+from gatehouse_identity.oidc.organization_tokens import ORGANIZATIONS_SCOPE
 from gatehouse_identity.oidc.token_response import TokenResponse
 
 REUSE_GRACE = 3.0
@@ -109,7 +112,7 @@ class RefreshTokenGrant:
             raise invalid_request("missing required parameter 'refresh_token'")
         rotate = client.custom_client_metadata.get("rotateRefreshToken", True) is not False
         outcome: TokenResponse | OAuthError
-        if await self.minter.needs_queries(tenant_id, form.get("resource")):
+        if form.get("organization_id") or await self.minter.needs_queries(tenant_id, form.get("resource")):
             async with self.engine.begin() as conn:
                 sa_steps = _SqlAlchemySteps(conn, self.minter)
                 outcome = await self._refresh(sa_steps, tenant_id, client, form, value, rotate)
@@ -158,7 +161,12 @@ class RefreshTokenGrant:
         resource = form.get("resource")
         if resource is not None and resource not in grant.resources:
             raise OAuthError("invalid_target", "the resource was not granted to this refresh token")
-        scopes, resource_scopes = self._narrow(token, grant, resource, form.get("scope"))
+        organization_id = form.get("organization_id") or None
+        if organization_id is not None and ORGANIZATIONS_SCOPE not in token.scopes:
+            raise OAuthError("insufficient_scope", f"refresh token missing required scope {ORGANIZATIONS_SCOPE}")
+        # an organization token's scopes are those granted under the reserved organizations resource
+        narrowed_resource = ORGANIZATION_RESOURCE if organization_id is not None and resource is None else resource
+        scopes, resource_scopes = self._narrow(token, grant, narrowed_resource, form.get("scope"))
         if rotate:
             await steps.consume(tenant_id, token.id, now)
         response = await steps.mint(
@@ -174,6 +182,7 @@ class RefreshTokenGrant:
                 auth_time=token.auth_time,
                 refresh_token=rotate,
                 refresh_scopes=token.scopes,
+                organization_id=organization_id,
             ),
         )
         if not rotate:

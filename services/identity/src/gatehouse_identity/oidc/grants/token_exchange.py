@@ -5,7 +5,8 @@ The subject is a Logto subject token (`sub_...`, from `POST /api/subject-tokens`
 `...:token-type:access_token`, single use, 600 s) or a personal access token (`pat_...`, type
 `urn:logto:token-type:personal_access_token`, until it expires). Without `resource` the result is an
 opaque access token (OIDC scopes only) that introspection and revocation know; with `resource` it is a
-JWT whose scopes are the requested ones the user's roles grant. An `actor_token` (an access token of
+JWT whose scopes are the requested ones the user's roles grant; with `organization_id` an organization
+token (the user must be a member; see `organization_tokens`). An `actor_token` (an access token of
 the acting user) adds `act: {sub}` (impersonation). Everything runs in one transaction, so a failed
 exchange leaves the subject token unspent.
 """
@@ -27,7 +28,7 @@ from joserfc.jwk import KeySet
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gatehouse_identity.keys.keyring import Keyring
-from gatehouse_identity.oidc import store
+from gatehouse_identity.oidc import organization_tokens, store
 from gatehouse_identity.oidc.auth_request import OIDC_SCOPES
 from gatehouse_identity.oidc.end_session import ALGORITHMS
 from gatehouse_identity.oidc.introspection import looks_like_jwt
@@ -65,13 +66,12 @@ class ExchangeRequest:
     actor_token: str | None
     scopes: list[str]
     resource: str | None
+    organization_id: str | None
 
     @classmethod
     def parse(cls, form: Mapping[str, str]) -> "ExchangeRequest":
         subject_token = _required(form, "subject_token")
         subject_token_type = _required(form, "subject_token_type")
-        if form.get("organization_id"):
-            raise OAuthError("invalid_target", "organization tokens are not supported by token exchange yet")
         actor_token = form.get("actor_token") or None
         if actor_token is not None and form.get("actor_token_type") != ACCESS_TOKEN_TYPE:
             raise invalid_grant("unsupported actor token type")
@@ -81,6 +81,7 @@ class ExchangeRequest:
             actor_token=actor_token,
             scopes=list(dict.fromkeys((form.get("scope") or "").split())),
             resource=form.get("resource") or None,
+            organization_id=form.get("organization_id") or None,
         )
 
 
@@ -111,7 +112,9 @@ class TokenExchangeGrant:
             extra: dict[str, Any] = {}
             if req.actor_token is not None:
                 extra["act"] = {"sub": await self._actor(conn, tenant_id, req.actor_token)}
-            if req.resource is not None:
+            if req.organization_id is not None:
+                response = await self._organization_token(conn, tenant_id, client, account, req, extra)
+            elif req.resource is not None:
                 response = await self._resource_token(conn, tenant_id, client, account, req, extra)
             else:
                 response = await self._opaque_token(conn, tenant_id, client, account, req, extra)
@@ -214,6 +217,30 @@ class TokenExchangeGrant:
             scopes=[s for s in req.scopes if s in allowed],
             ttl=resource.access_token_ttl,
             extra=extra or None,
+        )
+        return TokenResponse(
+            access_token=token.token, expires_in=token.expires_in, token_type="Bearer", scope=token.scope
+        )
+
+    async def _organization_token(
+        self,
+        conn: AsyncConnection,
+        tenant_id: str,
+        client: ClientRecord,
+        account: store.Account,
+        req: ExchangeRequest,
+        extra: dict[str, Any],
+    ) -> TokenResponse:
+        """For the organization itself, or for `resource` in its context; the subject must be a member."""
+        assert req.organization_id is not None
+        target = await organization_tokens.for_user(conn, tenant_id, req.organization_id, account.id, req.resource)
+        token = self.access_tokens.issue(
+            subject=account.id,
+            client_id=client.id,
+            audience=target.audience,
+            scopes=[s for s in req.scopes if s in target.allowed],
+            ttl=target.ttl,
+            extra={**extra, **target.claims} or None,
         )
         return TokenResponse(
             access_token=token.token, expires_in=token.expires_in, token_type="Bearer", scope=token.scope

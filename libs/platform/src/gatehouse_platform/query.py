@@ -1,9 +1,12 @@
-"""Query-string helpers of the Management API routes identity serves (Logto's conventions)."""
+"""Query-string helpers of the Management API routes, shared by every service that serves some (Logto's
+conventions)."""
 
 from typing import Any
 
-from gatehouse_platform.pagination import TOTAL_NUMBER_HEADER, Page
 from litestar import Request, Response
+
+from gatehouse_platform.errors import BadRequest
+from gatehouse_platform.pagination import TOTAL_NUMBER_HEADER, Page
 
 TRUTHY = frozenset({"true", "1", "yes"})
 
@@ -21,5 +24,15 @@ def truthy(value: str | None) -> bool:
     return value is not None and value.strip().lower() in TRUTHY
 
 
+def bool_param(value: str | None, name: str) -> bool | None:
+    """A strict `true` / `false` query parameter (absent: None)."""
+    if value is None:
+        return None
+    if value in {"true", "false"}:
+        return value == "true"
+    raise BadRequest("guard.invalid_input", f"The request query is invalid: `{name}` must be true or false.")
+
+
 def paged(items: Any, total: int, page: Page | None) -> Response[Any]:
+    """The list answer: the items, and Logto's `Total-Number` header when the client asked for a page."""
     return Response(items, headers={TOTAL_NUMBER_HEADER: str(total)} if page is not None else {})

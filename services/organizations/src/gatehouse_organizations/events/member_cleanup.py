@@ -1,0 +1,46 @@
+"""Drops the memberships of deleted users and applications (identity's `User.Deleted`, management's
+`Application.Deleted`).
+
+The link tables hold ids of other contexts' rows without a foreign key, so the organizations service learns
+of a deletion from the owning context's event and removes the links itself, roles included (they cascade
+from the membership). Each event is handled by a durable consumer in one transaction with its inbox row
+(`gatehouse_platform.consumer`), so a redelivered event changes nothing; every organization that lost a
+member is announced as `Organization.Membership.Updated` (actor `system`).
+"""
+
+from gatehouse_platform.outbox import Outbox
+from gatehouse_schema.events import SYSTEM_ACTOR, ApplicationDeleted, CloudEvent, UserDeleted
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gatehouse_organizations.persistence.memberships import APPLICATIONS, USERS, MembershipStore, Side
+from gatehouse_organizations.services.memberships import membership_event
+
+USER_MEMBERSHIPS_CONSUMER = "organizations-user-memberships"
+APPLICATION_MEMBERSHIPS_CONSUMER = "organizations-application-memberships"
+
+
+def user_deleted_subject(prefix: str) -> str:
+    return f"{prefix}.evt.*.{UserDeleted.context}.{UserDeleted.event_type}"
+
+
+def application_deleted_subject(prefix: str) -> str:
+    return f"{prefix}.evt.*.{ApplicationDeleted.context}.{ApplicationDeleted.event_type}"
+
+
+class MemberCleanup:
+    """The consumers' handler; runs inside the transaction that records the event in the inbox."""
+
+    def __init__(self, members: MembershipStore, outbox: Outbox) -> None:
+        self.members = members
+        self.outbox = outbox
+
+    async def __call__(self, conn: AsyncConnection, event: CloudEvent) -> None:
+        if event.type == UserDeleted.event_type:
+            await self._drop(conn, USERS, event.tenantid, event.decode_data(UserDeleted).data.id)
+        elif event.type == ApplicationDeleted.event_type:
+            await self._drop(conn, APPLICATIONS, event.tenantid, event.decode_data(ApplicationDeleted).data.id)
+
+    async def _drop(self, conn: AsyncConnection, side: Side, tenant_id: str, member_id: str) -> None:
+        for organization_id in await self.members.remove_everywhere(conn, side, tenant_id, member_id):
+            event = membership_event(side, organization_id, [], [member_id])
+            await self.outbox.append(conn, event, tenant_id=tenant_id, actor=SYSTEM_ACTOR)

@@ -1,0 +1,45 @@
+"""Components of organizations and their memberships, and the consumers that keep memberships consistent."""
+
+from gatehouse_platform.consumer import EventConsumer
+from gatehouse_platform.service import ServiceContext
+
+from gatehouse_organizations.events.member_cleanup import (
+    APPLICATION_MEMBERSHIPS_CONSUMER,
+    USER_MEMBERSHIPS_CONSUMER,
+    MemberCleanup,
+    application_deleted_subject,
+    user_deleted_subject,
+)
+from gatehouse_organizations.persistence.memberships import MembershipStore
+from gatehouse_organizations.persistence.organizations import OrganizationStore
+from gatehouse_organizations.services.memberships import MembershipService
+from gatehouse_organizations.services.organizations import OrganizationService
+
+COMPONENTS: tuple[str, ...] = ("organizations", "memberships")
+
+
+async def setup(ctx: ServiceContext) -> None:
+    assert ctx.outbox is not None
+    organizations, members = OrganizationStore(), MembershipStore()
+    ctx.components["organizations"] = OrganizationService(ctx.engine, organizations, ctx.outbox)
+    ctx.components["memberships"] = MembershipService(ctx.engine, organizations, members, ctx.outbox)
+    s = ctx.settings
+    cleanup = MemberCleanup(members, ctx.outbox)
+    # one consumer per subject: NATS before 2.10 allows one filter subject per consumer
+    for durable, subject in (
+        (USER_MEMBERSHIPS_CONSUMER, user_deleted_subject(s.subject_prefix)),
+        (APPLICATION_MEMBERSHIPS_CONSUMER, application_deleted_subject(s.subject_prefix)),
+    ):
+        consumer = EventConsumer(
+            js=ctx.js,
+            engine=ctx.engine,
+            stream=s.events_stream,
+            inbox_schema="organizations",
+            durable=durable,
+            filter_subject=subject,
+            handler=cleanup,
+            subject_prefix=s.subject_prefix,
+            max_deliver=s.consumer_max_deliver,
+        )
+        await consumer.ensure()
+        ctx.spawn(consumer.run(), durable)

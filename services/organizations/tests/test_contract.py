@@ -1,0 +1,67 @@
+"""The organizations service's OpenAPI document against Logto's contract (`shared/contract/management.openapi.json`).
+
+For each group below, every operation of the contract (method + path, with Logto's path parameter names) must
+be in the document, under the same operationId and tag, with its path parameters declared. A failure lists
+exactly which operations are missing or differ.
+"""
+
+from __future__ import annotations
+
+import pytest
+from gatehouse_organizations.app import create_app
+from gatehouse_organizations.config import OrganizationsSettings
+from gatehouse_platform.config import load_settings
+from gatehouse_testing.contract import (
+    Operation,
+    Operations,
+    differences,
+    first_tag,
+    logto_operations,
+    service_operations,
+)
+
+# The membership routes of other groups that this service serves.
+MEMBERSHIP_OPERATIONS: set[Operation] = {
+    ("GET", "/api/users/{userId}/organizations"),
+    ("GET", "/api/applications/{id}/organizations"),
+}
+JIT = "/jit/"  # just-in-time provisioning: not served yet
+
+
+@pytest.fixture(scope="module")
+def contract() -> Operations:
+    return logto_operations()
+
+
+@pytest.fixture(scope="module")
+def ours() -> Operations:
+    return service_operations(create_app(load_settings(OrganizationsSettings, environ={})))
+
+
+def _wanted(contract: Operations, group: str) -> Operations:
+    if group == "Memberships":
+        return {k: op for k, op in contract.items() if k in MEMBERSHIP_OPERATIONS}
+    if group == "Organizations":
+        return {k: op for k, op in contract.items() if first_tag(op) == group and JIT not in k[1]}
+    return {k: op for k, op in contract.items() if first_tag(op) == group}
+
+
+# How many operations each group has in the contract: a guard against selecting nothing.
+EXPECTED_COUNTS = {"Organizations": 24, "Organization roles": 13, "Organization scopes": 5, "Memberships": 2}
+
+
+@pytest.mark.parametrize("group", list(EXPECTED_COUNTS))
+def test_operations_match_logto(group: str, contract: Operations, ours: Operations) -> None:
+    wanted = _wanted(contract, group)
+    assert len(wanted) == EXPECTED_COUNTS[group], sorted(wanted)
+    problems = differences(ours, wanted)
+    assert not problems, f"{group}: {len(problems)} of {len(wanted)} operations differ from Logto's:\n" + "\n".join(
+        problems
+    )
+
+
+def test_only_the_jit_operations_of_organizations_are_left_out(contract: Operations) -> None:
+    organizations = {k for k, op in contract.items() if first_tag(op) == "Organizations"}
+    left_out = {k for k in organizations if JIT in k[1]}
+    assert len(organizations - left_out) == EXPECTED_COUNTS["Organizations"]
+    assert all(path.startswith("/api/organizations/{id}/jit/") for _, path in left_out)
