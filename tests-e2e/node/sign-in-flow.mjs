@@ -8,7 +8,8 @@
 // and prints {"step": "done", ...} with the outcome of every call (`ok` or the SDK's error).
 //
 // Config (JSON) in env LOGTO_FLOW: endpoint, appId, appSecret?, resources[], scopes[], redirectUri,
-// postLogoutRedirectUri.
+// postLogoutRedirectUri, organizationId? (then the app also asks for an organization token, as an app
+// of a multi-tenant product does, and for the claims of one).
 
 import readline from 'node:readline';
 import LogtoClient from '@logto/node';
@@ -88,6 +89,11 @@ try {
     for (const resource of config.resources ?? []) {
       await call(`getAccessToken:${resource}`, () => client.getAccessToken(resource));
       await call(`getAccessTokenClaims:${resource}`, () => client.getAccessTokenClaims(resource));
+    }
+    if (config.organizationId) {
+      const org = config.organizationId;
+      await call('getOrganizationToken', () => client.getOrganizationToken(org));
+      await call('getOrganizationTokenClaims', () => client.getOrganizationTokenClaims(org));
     }
     await call('getRefreshToken', () => client.getRefreshToken());
     const [resource] = config.resources ?? [];

@@ -157,6 +157,43 @@ def user(management: Management, api_resource: ApiResource) -> User:
     return make_user(management, api_resource)
 
 
+@dataclass(frozen=True)
+class Organization:
+    id: str
+    member_role: str  # an organization role holding the organization scope `read:members`
+    scope: str
+
+
+@pytest.fixture(scope="session")
+def organization(management: Management) -> Organization:
+    """An organization, made through the Management API (organizations service), with an organization role
+    `member` that holds the organization scope `read:members` (and an admin-only scope nobody here holds)."""
+    suffix = secrets.token_hex(4)
+    scopes = {
+        name: management.call("POST", "/api/organization-scopes", 201, {"name": f"{name}-{suffix}"})["id"]
+        for name in ("read:members", "delete:organization")
+    }
+    role = management.call(
+        "POST",
+        "/api/organization-roles",
+        201,
+        {"name": f"member-{suffix}", "organizationScopeIds": [scopes["read:members"]]},
+    )
+    org = management.call("POST", "/api/organizations", 201, {"name": f"e2e-org-{suffix}"})
+    return Organization(org["id"], role["id"], f"read:members-{suffix}")
+
+
+def join(management: Management, organization: Organization, user_id: str) -> None:
+    """Adds the user to the organization with its `member` role."""
+    management.call("POST", f"/api/organizations/{organization.id}/users", 201, {"userIds": [user_id]})
+    management.call(
+        "POST",
+        f"/api/organizations/{organization.id}/users/{user_id}/roles",
+        201,
+        {"organizationRoleIds": [organization.member_role]},
+    )
+
+
 class Experience:
     """Stands in for the experience service: reads the pending interaction from the browser's
     `_interaction` cookie and reports who signed in over `<prefix>.rpc.identity.interaction.*`."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -336,6 +337,57 @@ def test_client_credentials(
                 discovery["token_endpoint"], grant_type="client_credentials", resource=api_resource.indicator
             )
         assert refused.value.error == "invalid_client"
+
+
+def test_client_credentials_for_an_organization(
+    management: Management, discovery: dict[str, Any], http: httpx.Client, api_resource: ApiResource
+) -> None:
+    """Organization-level machine-to-machine access: an M2M app made a member of an organization (through
+    the organizations service) gets a token for the organization with its organization role's scopes,
+    and for an API resource in the organization's context with the role's resource scopes."""
+    suffix = secrets.token_hex(4)
+    scope = management.call("POST", "/api/organization-scopes", 201, {"name": f"sync:members-{suffix}"})
+    read = next(
+        s for s in management.call("GET", f"/api/resources/{api_resource.id}/scopes", 200) if s["name"] == "read"
+    )
+    role = management.call(
+        "POST",
+        "/api/organization-roles",
+        201,
+        {
+            "name": f"bot-{suffix}",
+            "type": "MachineToMachine",
+            "organizationScopeIds": [scope["id"]],
+            "resourceScopeIds": [read["id"]],
+        },
+    )
+    org = management.call("POST", "/api/organizations", 201, {"name": f"e2e-m2m-org-{suffix}"})
+    app = management.app("MachineToMachine")
+    with OAuth2Client(app.id, app.secret, timeout=10) as oauth:
+        with pytest.raises(OAuthError) as outsider:
+            oauth.fetch_token(discovery["token_endpoint"], grant_type="client_credentials", organization_id=org["id"])
+        assert outsider.value.error == "access_denied"
+        management.call("POST", f"/api/organizations/{org['id']}/applications", 201, {"applicationIds": [app.id]})
+        management.call(
+            "POST",
+            f"/api/organizations/{org['id']}/applications/{app.id}/roles",
+            201,
+            {"organizationRoleIds": [role["id"]]},
+        )
+        endpoint = discovery["token_endpoint"]
+        token = oauth.fetch_token(endpoint, grant_type="client_credentials", organization_id=org["id"])
+        _, claims = verify_jwt(http, discovery, token["access_token"])
+        assert claims["aud"] == f"urn:logto:organization:{org['id']}" and claims["sub"] == app.id
+        assert claims["scope"] == scope["name"]
+        in_context = oauth.fetch_token(
+            discovery["token_endpoint"],
+            grant_type="client_credentials",
+            organization_id=org["id"],
+            resource=api_resource.indicator,
+        )
+        _, claims = verify_jwt(http, discovery, in_context["access_token"])
+        assert claims["aud"] == api_resource.indicator and claims["organization_id"] == org["id"]
+        assert claims["scope"] == "read"
 
 
 def test_rp_initiated_logout(

@@ -6,7 +6,8 @@ sign-in URL (from discovery) and hands it over; this test is the browser and, wh
 service has no sign-in page yet, the sign-in page: it reports the user over the interaction RPC and
 brings the callback URL back to the SDK, which exchanges the code, verifies the ID token against the
 OP's JWKS and then serves what an app asks for: ID token claims, userinfo, a resource-scoped access
-token, the app context, and sign-out. Tokens are verified here too, with joserfc against `/oidc/jwks`.
+token, an organization token (the user is a member of an organization made through the Management API),
+the app context, and sign-out. Tokens are verified here too, with joserfc against `/oidc/jwks`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -35,9 +36,11 @@ from .conftest import (
     App,
     Experience,
     Management,
+    Organization,
     SignedIn,
     User,
     browse_sign_in,
+    join,
     make_user,
     query_of,
 )
@@ -45,6 +48,8 @@ from .conftest import (
 NODE_PROJECT = Path(__file__).resolve().parent.parent / "node"
 SCRIPT = NODE_PROJECT / "sign-in-flow.mjs"
 SDK_SCOPES = ["email", "read"]
+ORGANIZATIONS_SCOPE = "urn:logto:scope:organizations"  # the SDK's UserScope.Organizations
+ORGANIZATIONS_RESOURCE = "urn:logto:resource:organizations"  # the SDK adds it with that scope
 STEP_TIMEOUT = 60.0
 
 
@@ -53,6 +58,7 @@ class Flow:
     app: App
     user: User
     resource: ApiResource
+    organization: Organization
     sign_in_url: str
     signed_in: SignedIn
     outcome: dict[str, Any]
@@ -95,18 +101,21 @@ def flow(
     gateway_url: str,
     management: Management,
     api_resource: ApiResource,
+    organization: Organization,
     experience: Experience,
 ) -> Iterator[Flow]:
     app = management.app("Traditional")
     user = make_user(management, api_resource)
+    join(management, organization, user.id)
     config = {
         "endpoint": gateway_url,
         "appId": app.id,
         "appSecret": app.secret,
         "resources": [api_resource.indicator],
-        "scopes": SDK_SCOPES,
+        "scopes": [*SDK_SCOPES, ORGANIZATIONS_SCOPE, organization.scope],
         "redirectUri": REDIRECT_URI,
         "postLogoutRedirectUri": POST_LOGOUT_URI,
+        "organizationId": organization.id,
     }
     env = {**os.environ, "LOGTO_FLOW": json.dumps(config), "NODE_NO_WARNINGS": "1"}
     proc = subprocess.Popen(
@@ -130,7 +139,7 @@ def flow(
             proc.wait(timeout=STEP_TIMEOUT)
             assert outcome.get("step") == "done", json.dumps(outcome, indent=2)
             assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
-            yield Flow(app, user, api_resource, started["url"], signed_in, outcome, browser)
+            yield Flow(app, user, api_resource, organization, started["url"], signed_in, outcome, browser)
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -148,10 +157,22 @@ def test_the_sdk_builds_its_sign_in_url_against_the_gateway(flow: Flow, gateway_
     sent = query_of(flow.sign_in_url)
     assert sent["client_id"] == flow.app.id and sent["redirect_uri"] == REDIRECT_URI
     assert sent["response_type"] == "code" and sent["code_challenge_method"] == "S256" and sent["code_challenge"]
-    assert sent["prompt"] == "consent" and sent["resource"] == flow.resource.indicator
-    assert set(sent["scope"].split()) == {"openid", "offline_access", "profile", *SDK_SCOPES}
+    assert sent["prompt"] == "consent"
+    assert set(parse_qs(urlsplit(flow.sign_in_url).query)["resource"]) == {
+        flow.resource.indicator,
+        ORGANIZATIONS_RESOURCE,
+    }
+    assert set(sent["scope"].split()) == {
+        "openid",
+        "offline_access",
+        "profile",
+        *SDK_SCOPES,
+        ORGANIZATIONS_SCOPE,
+        flow.organization.scope,
+    }
     details = flow.signed_in.details
-    assert details.client_id == flow.app.id and details.resources == [flow.resource.indicator]
+    assert details.client_id == flow.app.id
+    assert set(details.resources) == {flow.resource.indicator, ORGANIZATIONS_RESOURCE}
     assert "read" in details.resource_scopes and "offline_access" in details.scopes
 
 
@@ -186,6 +207,20 @@ def test_resource_scoped_access_token(flow: Flow, http: httpx.Client) -> None:
     assert context["claims"]["sub"] == context["userInfo"]["sub"] == flow.user.id
     opaque = flow.value("getAccessToken")  # the one from the code exchange, for userinfo
     assert opaque and opaque != token
+
+
+def test_organization_token(flow: Flow, http: httpx.Client) -> None:
+    """`getOrganizationToken` refreshes with `organization_id`: a JWT for the organization carrying the
+    organization scopes the user's organization role holds (and was granted at sign-in)."""
+    token = flow.value("getOrganizationToken")
+    header, claims = _verify(http, token)
+    assert header["typ"] == "at+jwt"
+    assert claims["aud"] == f"urn:logto:organization:{flow.organization.id}"
+    assert claims["sub"] == flow.user.id and claims["client_id"] == flow.app.id
+    assert claims["scope"] == flow.organization.scope
+    assert flow.value("getOrganizationTokenClaims") == claims
+    # the ID token names the user's organizations only when the tenant enables the claim; userinfo always
+    assert flow.value("fetchUserInfo")["organizations"] == [flow.organization.id]
 
 
 def test_sign_out(flow: Flow, gateway_url: str, http: httpx.Client) -> None:
