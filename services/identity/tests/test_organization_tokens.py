@@ -176,15 +176,18 @@ async def signed_in(
     user_id: str,
     scope: str,
     *resources: str,
+    third_party: bool = False,
 ) -> tuple[FlowApp, dict[str, Any]]:
-    app = await make_flow_app(db)
+    app = await make_flow_app(db, third_party=third_party)
     async with db.begin() as conn:  # keep refresh tokens valid when reused, so a test can ask several times
         await conn.execute(
             sa.update(m.applications)
             .where(m.applications.c.id == app.id)
             .values(custom_client_metadata={"rotateRefreshToken": False})
         )
-    tokens = await sign_in_and_exchange(client, browser, rpc, app, user_id, scope=scope, resources=resources)
+    tokens = await sign_in_and_exchange(
+        client, browser, rpc, app, user_id, scope=scope, resources=resources, consent=third_party
+    )
     return app, tokens
 
 
@@ -423,3 +426,72 @@ async def test_discovery_advertises_the_organization_scopes_and_claims(client: A
     assert {"organizations", "organization_data", "organization_roles", "sso_identities"} <= set(
         doc["claims_supported"]
     )
+
+
+async def consent_organizations(db: AsyncEngine, app: FlowApp, user_id: str, *orgs: Org) -> None:
+    """The user consents the application to these organizations (as the organizations service writes it)."""
+    async with db.begin() as conn:
+        for org in orgs:
+            await conn.execute(
+                sa.insert(o.application_user_consent_organizations).values(
+                    tenant_id="default", application_id=app.id, user_id=user_id, organization_id=org.id
+                )
+            )
+
+
+async def test_third_party_app_gets_only_the_organizations_the_user_consented_it_to(
+    client: AsyncClient, browser: AsyncClient, rpc: RpcClient, db: AsyncEngine, auth: dict[str, str]
+) -> None:
+    user_id = await make_user(client, auth)
+    consented = await make_org(db, {"viewer": (["read:docs"], [])})
+    other = await make_org(db, {"viewer": (["read:docs"], [])})
+    await add_user(db, consented, user_id, "viewer")
+    await add_user(db, other, user_id, "viewer")
+    scope = f"openid offline_access {ORG_SCOPE} {ORG_ROLES_SCOPE} read:docs"
+    app, tokens = await signed_in(client, browser, rpc, db, user_id, scope, ORG_RESOURCE, third_party=True)
+
+    refused = await refresh(client, app, tokens["refresh_token"], organization_id=consented.id)
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["error"] == "access_denied"
+    assert refused.json()["error_description"] == "organization access is not granted to the application"
+    info = await client.get("/oidc/me", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert info.status_code == 200, info.text
+    assert info.json()["organizations"] == [] and info.json()["organization_roles"] == []
+
+    await consent_organizations(db, app, user_id, consented)
+    granted = await refresh(client, app, tokens["refresh_token"], organization_id=consented.id)
+    assert granted.status_code == 200, granted.text
+    _, claims = await verify_jwt(client, granted.json()["access_token"])
+    assert claims["aud"] == f"urn:logto:organization:{consented.id}" and claims["scope"] == "read:docs"
+    still_refused = await refresh(client, app, tokens["refresh_token"], organization_id=other.id)
+    assert still_refused.json()["error"] == "access_denied"
+
+    info = await client.get("/oidc/me", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    body = info.json()
+    assert body["organizations"] == [consented.id]
+    assert body["organization_data"] == [
+        {"id": consented.id, "name": f"org-{consented.id}", "description": "an organization"}
+    ]
+    assert body["organization_roles"] == [f"{consented.id}:viewer-{consented.roles['viewer']}"]
+
+    put = await client.put("/api/configs/id-token", json={"enabledExtendedClaims": ["organizations"]}, headers=auth)
+    assert put.status_code == 200, put.text
+    try:
+        refreshed = await refresh(client, app, tokens["refresh_token"])
+        assert refreshed.status_code == 200, refreshed.text
+        _, id_claims = await verify_jwt(client, refreshed.json()["id_token"])
+        assert id_claims["organizations"] == [consented.id]
+    finally:  # back to no config at all (other tests start from Logto's "not written yet")
+        await client.put("/api/configs/id-token", json={"enabledExtendedClaims": []}, headers=auth)
+        async with db.begin() as conn:
+            await conn.execute(
+                sa.delete(token_configs).where(token_configs.c.tenant_id == "default", token_configs.c.key == "idToken")
+            )
+
+    # a first-party app of the same user needs no consent and sees every organization
+    first_party, first_tokens = await signed_in(client, browser, rpc, db, user_id, scope, ORG_RESOURCE)
+    assert (
+        await refresh(client, first_party, first_tokens["refresh_token"], organization_id=other.id)
+    ).status_code == 200
+    info = await client.get("/oidc/me", headers={"Authorization": f"Bearer {first_tokens['access_token']}"})
+    assert sorted(info.json()["organizations"]) == sorted([consented.id, other.id])

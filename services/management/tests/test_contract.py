@@ -20,7 +20,7 @@ from gatehouse_testing.contract import (
     service_operations,
 )
 
-# Applications operations that belong to organizations, not to this service yet.
+# Applications operations the organizations service serves (its membership and user consent organization routes).
 ORGANIZATION_OPERATIONS: set[Operation] = {
     ("GET", "/api/applications/{id}/organizations"),
     ("GET", "/api/applications/{id}/users/{userId}/consent-organizations"),

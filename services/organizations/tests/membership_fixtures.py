@@ -33,7 +33,9 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 def make_app(engine: AsyncEngine) -> Callable[..., Awaitable[str]]:
     """Writes a management-owned application row (as management would)."""
 
-    async def make(name: str = "app", type: str = "MachineToMachine", description: str | None = None) -> str:
+    async def make(
+        name: str = "app", type: str = "MachineToMachine", description: str | None = None, third_party: bool = False
+    ) -> str:
         app_id = generate_id()
         async with engine.begin() as conn:
             await conn.execute(
@@ -47,7 +49,7 @@ def make_app(engine: AsyncEngine) -> Callable[..., Awaitable[str]]:
                     oidc_client_metadata={"redirectUris": [], "postLogoutRedirectUris": []},
                     custom_client_metadata={},
                     custom_data={},
-                    is_third_party=False,
+                    is_third_party=third_party,
                     app_level_access_control_enabled=False,
                     created_at=sa.func.now(),
                 )

@@ -25,6 +25,14 @@ MEMBERSHIP_OPERATIONS: set[Operation] = {
     ("GET", "/api/users/{userId}/organizations"),
     ("GET", "/api/applications/{id}/organizations"),
 }
+# The Applications operations this service serves: a user's consent organizations of a third-party application.
+CONSENT_PATH = "/api/applications/{id}/users/{userId}/consent-organizations"
+CONSENT_OPERATIONS: set[Operation] = {
+    ("GET", CONSENT_PATH),
+    ("PUT", CONSENT_PATH),
+    ("POST", CONSENT_PATH),
+    ("DELETE", CONSENT_PATH + "/{organizationId}"),
+}
 JIT = "/jit/"  # just-in-time provisioning: not served yet
 
 
@@ -41,13 +49,21 @@ def ours() -> Operations:
 def _wanted(contract: Operations, group: str) -> Operations:
     if group == "Memberships":
         return {k: op for k, op in contract.items() if k in MEMBERSHIP_OPERATIONS}
+    if group == "Consent organizations":
+        return {k: op for k, op in contract.items() if k in CONSENT_OPERATIONS and first_tag(op) == "Applications"}
     if group == "Organizations":
         return {k: op for k, op in contract.items() if first_tag(op) == group and JIT not in k[1]}
     return {k: op for k, op in contract.items() if first_tag(op) == group}
 
 
 # How many operations each group has in the contract: a guard against selecting nothing.
-EXPECTED_COUNTS = {"Organizations": 24, "Organization roles": 13, "Organization scopes": 5, "Memberships": 2}
+EXPECTED_COUNTS = {
+    "Organizations": 24,
+    "Organization roles": 13,
+    "Organization scopes": 5,
+    "Memberships": 2,
+    "Consent organizations": 4,
+}
 
 
 @pytest.mark.parametrize("group", list(EXPECTED_COUNTS))
@@ -65,3 +81,12 @@ def test_only_the_jit_operations_of_organizations_are_left_out(contract: Operati
     left_out = {k for k in organizations if JIT in k[1]}
     assert len(organizations - left_out) == EXPECTED_COUNTS["Organizations"]
     assert all(path.startswith("/api/organizations/{id}/jit/") for _, path in left_out)
+
+
+def test_the_applications_operations_served_here_are_the_membership_and_consent_ones(
+    contract: Operations, ours: Operations
+) -> None:
+    applications = {k for k, op in contract.items() if first_tag(op) == "Applications"}
+    served = {k for k, op in ours.items() if first_tag(op) == "Applications"}
+    assert served <= applications
+    assert served == CONSENT_OPERATIONS | {("GET", "/api/applications/{id}/organizations")}

@@ -79,9 +79,12 @@ async def sign_in_and_exchange(
     user_id: str,
     scope: str = "openid profile offline_access",
     resources: tuple[str, ...] = (),
+    *,
+    consent: bool = False,
 ) -> dict[str, Any]:
     """Signs `user_id` in to `app` (consenting) in `browser`, whose cookies are cleared first so every
-    call is a sign-in of its own with a new session; returns the token response."""
+    call is a sign-in of its own with a new session; returns the token response. A third-party app needs
+    `consent` (experience's report that the user consented)."""
     browser.cookies.clear()
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
@@ -100,7 +103,10 @@ async def sign_in_and_exchange(
     assert started.status_code == 303, started.text
     uid = (browser.cookies.get("_interaction") or "").rpartition(".")[0]
     reply = await rpc.call(
-        "identity", "interaction.result", InteractionResult(uid=uid, account_id=user_id), InteractionResultReply
+        "identity",
+        "interaction.result",
+        InteractionResult(uid=uid, account_id=user_id, consent=consent),
+        InteractionResultReply,
     )
     code = _query(await browser.get(urlsplit(reply.redirect_to).path))["code"]
     form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, "code_verifier": verifier}

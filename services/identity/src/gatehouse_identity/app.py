@@ -96,7 +96,7 @@ async def setup(ctx: ServiceContext) -> None:
         clients=clients,
         authorization=authorization,
         device_flow=DeviceFlow(ctx.engine, clients, cookies, settings.issuer, settings.public_url),
-        userinfo=UserinfoEndpoint(ctx.engine),
+        userinfo=UserinfoEndpoint(ctx.engine, clients),
         token_tools=TokenIntrospection(ctx.engine, clients, settings.issuer),
         end_session=EndSession(ctx.engine, clients, cookies, keyring, settings.issuer, backchannel),
         backchannel=backchannel,

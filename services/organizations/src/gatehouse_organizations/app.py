@@ -1,5 +1,5 @@
-"""Wires the organizations service: the organization template (roles, scopes) and organizations with their
-members (users and applications)."""
+"""Wires the organizations service: the organization template (roles, scopes), organizations with their
+members (users and applications), and the organizations users consented third-party applications to."""
 
 from gatehouse_platform.config import load_settings
 from gatehouse_platform.guards import management_api_guard

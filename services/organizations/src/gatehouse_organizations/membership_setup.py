@@ -1,4 +1,5 @@
-"""Components of organizations and their memberships, and the consumers that keep memberships consistent."""
+"""Components of organizations, their memberships and the user consent organizations of third-party applications,
+and the consumers that keep memberships and consents consistent."""
 
 from gatehouse_platform.consumer import EventConsumer
 from gatehouse_platform.service import ServiceContext
@@ -10,21 +11,24 @@ from gatehouse_organizations.events.member_cleanup import (
     application_deleted_subject,
     user_deleted_subject,
 )
+from gatehouse_organizations.persistence.consent_organizations import ConsentOrganizationStore
 from gatehouse_organizations.persistence.memberships import MembershipStore
 from gatehouse_organizations.persistence.organizations import OrganizationStore
+from gatehouse_organizations.services.consent_organizations import ConsentOrganizationService
 from gatehouse_organizations.services.memberships import MembershipService
 from gatehouse_organizations.services.organizations import OrganizationService
 
-COMPONENTS: tuple[str, ...] = ("organizations", "memberships")
+COMPONENTS: tuple[str, ...] = ("organizations", "memberships", "consent_organizations")
 
 
 async def setup(ctx: ServiceContext) -> None:
     assert ctx.outbox is not None
-    organizations, members = OrganizationStore(), MembershipStore()
+    organizations, members, consents = OrganizationStore(), MembershipStore(), ConsentOrganizationStore()
     ctx.components["organizations"] = OrganizationService(ctx.engine, organizations, ctx.outbox)
     ctx.components["memberships"] = MembershipService(ctx.engine, organizations, members, ctx.outbox)
+    ctx.components["consent_organizations"] = ConsentOrganizationService(ctx.engine, consents)
     s = ctx.settings
-    cleanup = MemberCleanup(members, ctx.outbox)
+    cleanup = MemberCleanup(members, consents, ctx.outbox)
     # one consumer per subject: NATS before 2.10 allows one filter subject per consumer
     for durable, subject in (
         (USER_MEMBERSHIPS_CONSUMER, user_deleted_subject(s.subject_prefix)),

@@ -127,4 +127,21 @@ CREATE INDEX organization_role_application_relations_application
     ON organizations.organization_role_application_relations (tenant_id, application_id, organization_id);
 """,
     ),
+    Migration(
+        4,
+        "organizations users consented third-party applications to",
+        """
+CREATE TABLE organizations.application_user_consent_organizations (
+    tenant_id varchar(21) NOT NULL,
+    application_id varchar(21) NOT NULL,
+    user_id varchar(21) NOT NULL,
+    organization_id varchar(21) NOT NULL,
+    PRIMARY KEY (tenant_id, application_id, user_id, organization_id),
+    FOREIGN KEY (tenant_id, organization_id, user_id)
+        REFERENCES organizations.organization_user_relations (tenant_id, organization_id, user_id) ON DELETE CASCADE
+);
+CREATE INDEX application_user_consent_organizations_membership
+    ON organizations.application_user_consent_organizations (tenant_id, organization_id, user_id);
+""",
+    ),
 ]

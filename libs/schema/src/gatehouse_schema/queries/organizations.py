@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse_schema.tables import management as mt
 from gatehouse_schema.tables.organizations import (
+    application_user_consent_organizations,
     organization_application_relations,
     organization_role_application_relations,
     organization_role_resource_scope_relations,
@@ -193,8 +194,11 @@ class UserOrganization(msgspec.Struct, frozen=True, kw_only=True):
     role_names: list[str]
 
 
-async def user_organizations(conn: AsyncConnection, tenant_id: str, user_id: str) -> list[UserOrganization]:
-    """The user's organizations, oldest membership first."""
+async def user_organizations(
+    conn: AsyncConnection, tenant_id: str, user_id: str, *, consented_to: str | None = None
+) -> list[UserOrganization]:
+    """The user's organizations, oldest membership first; with `consented_to` (a third-party application's
+    id) only those the user consented that application to."""
     o, m, ru, r = organizations, organization_user_relations, organization_role_user_relations, organization_roles
     role_names = (
         sa.select(sa.func.coalesce(sa.func.array_agg(sa.distinct(r.c.name)), sa.text("'{}'::varchar[]")))
@@ -204,13 +208,41 @@ async def user_organizations(conn: AsyncConnection, tenant_id: str, user_id: str
         )
         .scalar_subquery()
     )
-    rows = await conn.execute(
+    query = (
         sa.select(o.c.id, o.c.name, o.c.description, role_names.label("role_names"))
         .select_from(m.join(o, sa.and_(o.c.tenant_id == m.c.tenant_id, o.c.id == m.c.organization_id)))
         .where(m.c.tenant_id == tenant_id, m.c.user_id == user_id)
         .order_by(m.c.created_at, o.c.id)
     )
+    if consented_to is not None:
+        c = application_user_consent_organizations
+        query = query.where(
+            sa.exists().where(
+                c.c.tenant_id == m.c.tenant_id,
+                c.c.application_id == consented_to,
+                c.c.user_id == m.c.user_id,
+                c.c.organization_id == m.c.organization_id,
+            )
+        )
+    rows = await conn.execute(query)
     return [
         UserOrganization(id=row.id, name=row.name, description=row.description, role_names=sorted(row.role_names or ()))
         for row in rows
     ]
+
+
+async def is_organization_consented(
+    conn: AsyncConnection, tenant_id: str, application_id: str, user_id: str, organization_id: str
+) -> bool:
+    """Whether the user consented the (third-party) application to the organization (Logto's
+    `application_user_consent_organizations`; a consent lasts only as long as the membership)."""
+    c = application_user_consent_organizations
+    query = sa.select(
+        sa.exists().where(
+            c.c.tenant_id == tenant_id,
+            c.c.application_id == application_id,
+            c.c.user_id == user_id,
+            c.c.organization_id == organization_id,
+        )
+    )
+    return bool((await conn.execute(query)).scalar())

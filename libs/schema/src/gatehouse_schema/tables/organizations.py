@@ -1,4 +1,5 @@
-"""The organizations context: organizations, the organization template (roles and scopes) and memberships.
+"""The organizations context: organizations, the organization template (roles and scopes), memberships and the
+organizations users consented third-party applications to.
 
 User and application ids and API resource scope ids point into other contexts' tables, so they carry no
 foreign key: the organizations service drops the rows when it learns of a deletion (events).
@@ -108,5 +109,17 @@ organization_role_application_relations = sa.Table(
     sa.Column("organization_id", sa.String(21), primary_key=True),
     sa.Column("organization_role_id", sa.String(21), primary_key=True),
     sa.Column("application_id", sa.String(21), primary_key=True),
+    schema=SCHEMA,
+)
+
+#: the organizations a user consented a third-party application to (Logto's `application_user_consent_organizations`);
+#: each row references the user's membership (ON DELETE CASCADE): leaving the organization drops the consent
+application_user_consent_organizations = sa.Table(
+    "application_user_consent_organizations",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("application_id", sa.String(21), primary_key=True),
+    sa.Column("user_id", sa.String(21), primary_key=True),
+    sa.Column("organization_id", sa.String(21), primary_key=True),
     schema=SCHEMA,
 )

@@ -4,7 +4,9 @@ Standard claims (profile, email, phone, address) go into ID tokens and userinfo.
 claims (custom_data, identities, roles, organizations, organization_data, organization_roles) are served
 by userinfo, and go into ID tokens only when the tenant's ID token config (`/api/configs/id-token`)
 enables them and their scope was granted, as in Logto. Timestamps are Logto's epoch milliseconds.
-Organization claims come from the organizations context's membership tables (schema library reads).
+Organization claims come from the organizations context's membership tables (schema library reads); for a
+third-party application they name only the organizations the user consented it to (Logto's docs: a
+third-party app gets access only to the selected organizations' data).
 """
 
 from collections.abc import Collection
@@ -70,7 +72,11 @@ def standard_claims(account: Account, scopes: list[str]) -> dict[str, Any]:
     return claims
 
 
-async def userinfo_claims(conn: AsyncConnection, tenant_id: str, account: Account, scopes: list[str]) -> dict[str, Any]:
+async def userinfo_claims(
+    conn: AsyncConnection, tenant_id: str, account: Account, scopes: list[str], *, consented_to: str | None = None
+) -> dict[str, Any]:
+    """`consented_to`: the id of the third-party application asking, whose organization claims are limited to
+    the organizations the user consented it to."""
     claims: dict[str, Any] = {"sub": account.id, **standard_claims(account, scopes)}
     if "custom_data" in scopes:
         claims["custom_data"] = account.custom_data
@@ -80,16 +86,22 @@ async def userinfo_claims(conn: AsyncConnection, tenant_id: str, account: Accoun
     if "roles" in scopes:
         claims["roles"] = await user_role_names(conn, tenant_id, account.id)
     if ORGANIZATIONS_SCOPE in scopes or ORGANIZATION_ROLES_SCOPE in scopes:
-        claims.update(await organization_claims(conn, tenant_id, account.id, scopes, None))
+        claims.update(await organization_claims(conn, tenant_id, account.id, scopes, None, consented_to))
     return claims
 
 
 async def organization_claims(
-    conn: AsyncConnection, tenant_id: str, user_id: str, scopes: list[str], enabled: Collection[str] | None
+    conn: AsyncConnection,
+    tenant_id: str,
+    user_id: str,
+    scopes: list[str],
+    enabled: Collection[str] | None,
+    consented_to: str | None = None,
 ) -> dict[str, Any]:
     """`organizations` (ids) and `organization_data` (id, name, description) under the organizations scope,
     `organization_roles` (`<organization id>:<role name>`) under the organization roles scope; for an ID
-    token only those `enabled` names."""
+    token only those `enabled` names; for a third-party application (`consented_to`) only the organizations
+    the user consented it to."""
     wanted = {
         claim
         for scope in (ORGANIZATIONS_SCOPE, ORGANIZATION_ROLES_SCOPE)
@@ -99,7 +111,7 @@ async def organization_claims(
     }
     if not wanted:
         return {}
-    memberships = await user_organizations(conn, tenant_id, user_id)
+    memberships = await user_organizations(conn, tenant_id, user_id, consented_to=consented_to)
     claims: dict[str, Any] = {}
     if "organizations" in wanted:
         claims["organizations"] = [m.id for m in memberships]
@@ -121,9 +133,16 @@ async def _sso_identities(conn: AsyncConnection, tenant_id: str, user_id: str) -
 
 
 async def id_token_extended_claims(
-    conn: AsyncConnection, tenant_id: str, account: Account, scopes: list[str], enabled: Collection[str]
+    conn: AsyncConnection,
+    tenant_id: str,
+    account: Account,
+    scopes: list[str],
+    enabled: Collection[str],
+    *,
+    consented_to: str | None = None,
 ) -> dict[str, Any]:
-    """The extended claims the tenant enabled for ID tokens, each only under its granted scope."""
+    """The extended claims the tenant enabled for ID tokens, each only under its granted scope (organization
+    claims of a third-party application `consented_to`: see `organization_claims`)."""
     claims = account_extended_claims(account, scopes, enabled)
     if not enabled:
         return claims
@@ -131,7 +150,7 @@ async def id_token_extended_claims(
         claims["sso_identities"] = await _sso_identities(conn, tenant_id, account.id)
     if "roles" in enabled and "roles" in scopes:
         claims["roles"] = await user_role_names(conn, tenant_id, account.id)
-    claims.update(await organization_claims(conn, tenant_id, account.id, scopes, enabled))
+    claims.update(await organization_claims(conn, tenant_id, account.id, scopes, enabled, consented_to))
     return claims
 
 

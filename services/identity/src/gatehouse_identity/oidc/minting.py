@@ -93,7 +93,10 @@ class TokenMinter:
             extended: dict[str, object] = {}
             if self.claims is not None:
                 enabled = (await self.claims.current(tenant_id)).id_token_claims
-                extended = await id_token_extended_claims(conn, tenant_id, req.account, req.scopes, enabled)
+                consented_to = req.client.id if req.client.is_third_party else None
+                extended = await id_token_extended_claims(
+                    conn, tenant_id, req.account, req.scopes, enabled, consented_to=consented_to
+                )
             response.id_token = self.id_token(req, access_token, extended)
         return response
 
@@ -197,7 +200,14 @@ class TokenMinter:
         self, conn: AsyncConnection, tenant_id: str, req: MintRequest
     ) -> tuple[str, int, str]:
         assert req.organization_id is not None
-        target = await organization_tokens.for_user(conn, tenant_id, req.organization_id, req.account.id, req.resource)
+        target = await organization_tokens.for_user(
+            conn,
+            tenant_id,
+            req.organization_id,
+            req.account.id,
+            req.resource,
+            third_party_client=req.client.id if req.client.is_third_party else None,
+        )
         granted_under = req.resource or ORGANIZATION_RESOURCE
         wanted = req.resource_scopes if req.resource_scopes is not None else req.grant.resources.get(granted_under, [])
         extra = await self.claims.for_user(tenant_id, req.account, req.client) if self.claims is not None else None

@@ -4,7 +4,9 @@ in the context of an organization (the resource scopes of those roles, and an `o
 
 Members are users (refresh_token and token exchange) or machine-to-machine applications
 (client_credentials). Memberships, roles and scopes are the organizations context's tables, read through the
-schema library on every request: a removed membership or role takes effect on the next token.
+schema library on every request: a removed membership or role takes effect on the next token. A third-party
+application gets a user's organization token only for an organization the user consented it to (Logto's
+`checkOrganizationAccess`: membership, then that consent, then the organization's MFA requirement).
 """
 
 import functools
@@ -18,6 +20,7 @@ from gatehouse_schema.queries.organizations import (
     OrganizationAccess,
     application_organization_access,
     application_organization_resource_scopes,
+    is_organization_consented,
     organization_audience,
     user_organization_access,
     user_organization_resource_scopes,
@@ -68,13 +71,24 @@ async def _target(
 
 
 async def for_user(
-    conn: AsyncConnection, tenant_id: str, organization_id: str, user_id: str, resource: str | None
+    conn: AsyncConnection,
+    tenant_id: str,
+    organization_id: str,
+    user_id: str,
+    resource: str | None,
+    *,
+    third_party_client: str | None = None,
 ) -> OrganizationTarget:
-    """A user's organization token target; `access_denied` for a non-member, or for a member without MFA
-    when the organization requires it (Logto's rules)."""
+    """A user's organization token target; `access_denied` for a non-member, for a third-party client (its id
+    in `third_party_client`) the user did not consent to the organization, or for a member without MFA when
+    the organization requires it (Logto's rules, in Logto's order)."""
     access = await user_organization_access(conn, tenant_id, organization_id, user_id)
     if access is None:
         raise OAuthError("access_denied", "user is not a member of the organization")
+    if third_party_client is not None and not await is_organization_consented(
+        conn, tenant_id, third_party_client, user_id, organization_id
+    ):
+        raise OAuthError("access_denied", "organization access is not granted to the application")
     if access.is_mfa_required and not await _user_has_mfa(conn, tenant_id, user_id):
         raise OAuthError("access_denied", "organization requires MFA but user has no MFA configured")
     scopes = functools.partial(user_organization_resource_scopes, conn, tenant_id, organization_id, user_id)

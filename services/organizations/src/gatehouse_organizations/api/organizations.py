@@ -1,4 +1,5 @@
-"""Routes of the Organizations group and the membership routes of Users and Applications (Logto's operation ids)."""
+"""Routes of the Organizations group and the membership routes of Users and Applications (Logto's operation ids);
+`ROUTES` also holds the members' and the user consent organizations' routes."""
 
 from typing import Annotated, Any
 
@@ -11,7 +12,7 @@ from litestar import Request, Response, delete, get, patch, post
 from litestar.params import Body, Parameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from gatehouse_organizations.api import organization_members
+from gatehouse_organizations.api import consent_organizations, organization_members
 from gatehouse_organizations.api.organizations_bodies import CreateOrganization, UpdateOrganization
 from gatehouse_organizations.services.organizations import OrganizationService
 
@@ -103,5 +104,5 @@ async def list_application_organizations(
 ROUTES: list[Any] = [
     create_organization, list_organizations, get_organization, update_organization, delete_organization,
     list_user_organizations, list_application_organizations,
-    *organization_members.ROUTES,
+    *organization_members.ROUTES, *consent_organizations.ROUTES,
 ]  # fmt: skip

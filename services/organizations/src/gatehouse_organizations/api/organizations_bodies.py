@@ -3,7 +3,7 @@
 from typing import Annotated, Any
 
 import msgspec
-from gatehouse_schema.api.organizations import OrganizationBranding, OrganizationColor
+from gatehouse_schema.api.organizations import Organization, OrganizationBranding, OrganizationColor
 from msgspec import UNSET, Meta, UnsetType
 
 Name = Annotated[str, Meta(min_length=1, max_length=128)]
@@ -81,3 +81,14 @@ class AssignedUserRoles(msgspec.Struct, rename="camel"):
 
 class ApplicationRoles(msgspec.Struct, rename="camel"):
     organization_role_ids: SomeIds
+
+
+class ConsentOrganizationIds(msgspec.Struct, rename="camel"):
+    """POST and PUT of an application's user consent organizations. POST needs at least one id, checked after
+    the application and the user (Logto's order), so the type takes an empty list too."""
+
+    organization_ids: list[Id]
+
+
+class ConsentOrganizations(msgspec.Struct):
+    organizations: list[Organization]

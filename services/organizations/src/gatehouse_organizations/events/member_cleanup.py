@@ -5,13 +5,16 @@ The link tables hold ids of other contexts' rows without a foreign key, so the o
 of a deletion from the owning context's event and removes the links itself, roles included (they cascade
 from the membership). Each event is handled by a durable consumer in one transaction with its inbox row
 (`gatehouse_platform.consumer`), so a redelivered event changes nothing; every organization that lost a
-member is announced as `Organization.Membership.Updated` (actor `system`).
+member is announced as `Organization.Membership.Updated` (actor `system`). A deleted application's user consent
+organizations go too (a deleted user's go with the memberships, by their foreign key); no event announces them,
+as Logto has none for them.
 """
 
 from gatehouse_platform.outbox import Outbox
 from gatehouse_schema.events import SYSTEM_ACTOR, ApplicationDeleted, CloudEvent, UserDeleted
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gatehouse_organizations.persistence.consent_organizations import ConsentOrganizationStore
 from gatehouse_organizations.persistence.memberships import APPLICATIONS, USERS, MembershipStore, Side
 from gatehouse_organizations.services.memberships import membership_event
 
@@ -30,15 +33,18 @@ def application_deleted_subject(prefix: str) -> str:
 class MemberCleanup:
     """The consumers' handler; runs inside the transaction that records the event in the inbox."""
 
-    def __init__(self, members: MembershipStore, outbox: Outbox) -> None:
+    def __init__(self, members: MembershipStore, consents: ConsentOrganizationStore, outbox: Outbox) -> None:
         self.members = members
+        self.consents = consents
         self.outbox = outbox
 
     async def __call__(self, conn: AsyncConnection, event: CloudEvent) -> None:
         if event.type == UserDeleted.event_type:
             await self._drop(conn, USERS, event.tenantid, event.decode_data(UserDeleted).data.id)
         elif event.type == ApplicationDeleted.event_type:
-            await self._drop(conn, APPLICATIONS, event.tenantid, event.decode_data(ApplicationDeleted).data.id)
+            application_id = event.decode_data(ApplicationDeleted).data.id
+            await self.consents.remove_application(conn, event.tenantid, application_id)
+            await self._drop(conn, APPLICATIONS, event.tenantid, application_id)
 
     async def _drop(self, conn: AsyncConnection, side: Side, tenant_id: str, member_id: str) -> None:
         for organization_id in await self.members.remove_everywhere(conn, side, tenant_id, member_id):
