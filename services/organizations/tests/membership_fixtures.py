@@ -1,5 +1,5 @@
-"""Fixtures of the organization and membership tests: rows other contexts own (applications), rows the
-organization template routes would write (roles, scopes), and readers of the outbox."""
+"""Fixtures of the organization and membership tests: rows other contexts own (applications, users with a
+primary email), rows the organization template routes would write (roles, scopes), and readers of the outbox."""
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -9,6 +9,7 @@ import pytest_asyncio
 import sqlalchemy as sa
 from gatehouse_platform.db import create_engine
 from gatehouse_schema.ids import generate_id
+from gatehouse_schema.tables.identity import users
 from gatehouse_schema.tables.management import applications
 from gatehouse_schema.tables.organizations import (
     organization_role_scope_relations,
@@ -78,6 +79,35 @@ def make_role(engine: AsyncEngine) -> Callable[..., Awaitable[str]]:
                     )
                 )
         return role_id
+
+    return make
+
+
+@pytest_asyncio.fixture(scope="session")
+def make_user_with_email(engine: AsyncEngine) -> Callable[[str | None], Awaitable[str]]:
+    """Writes an identity-owned user row with this primary email (None: without one), as identity would."""
+
+    async def make(email: str | None) -> str:
+        user_id = generate_id()
+        async with engine.begin() as conn:
+            await conn.execute(
+                sa.insert(users).values(
+                    tenant_id=TENANT,
+                    id=user_id,
+                    username=f"user_{user_id}",
+                    primary_email=email,
+                    name="invitee",
+                    profile={},
+                    identities={},
+                    custom_data={},
+                    logto_config={},
+                    mfa_verifications=[],
+                    is_suspended=False,
+                    created_at=sa.func.now(),
+                    updated_at=sa.func.now(),
+                )
+            )
+        return user_id
 
     return make
 

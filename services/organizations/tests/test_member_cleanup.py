@@ -1,5 +1,5 @@
 """Deleted users and applications leave every organization (consumers `organizations-user-memberships` and
-`organizations-application-memberships`), roles included, once per event."""
+`organizations-application-memberships`), roles included, once per event; a deleted user's invitations go."""
 
 import asyncio
 import time
@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from gatehouse_schema.api.applications import Application, CustomClientMetadata, OidcClientMetadata
 from gatehouse_schema.api.users import User
 from gatehouse_schema.events import Actor, ApplicationDeleted, EventData, UserDeleted, event_subject, make_event
+from gatehouse_schema.tables.identity import users
 from gatehouse_schema.tables.organizations import organization_role_user_relations, organization_user_relations
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -193,3 +194,52 @@ async def test_deleted_event_of_a_non_member_changes_nothing(
     assert await memberships_of(engine, member) == [org_id]
     removals = [e["removedUserIds"] for e in await events_of("Organization.Membership.Updated", org_id)]
     assert [r for r in removals if r] == [[marker]]
+
+
+async def test_deleted_user_takes_the_invitations_they_sent_or_accepted(
+    client: AsyncClient,
+    auth: dict[str, str],
+    make_user: Callable[..., Any],
+    engine: AsyncEngine,
+    nats_url: str,
+    subject_prefix: str,
+) -> None:
+    """Logto's invitations reference the inviter and the accepting user with `ON DELETE CASCADE`; an invitation
+    to the deleted user's email that they neither sent nor accepted stays (it names an email, not a user)."""
+    org_id = (await new_organization(client, auth))["id"]
+    leaving, other = await make_user("leaving"), await make_user("other")
+    async with engine.begin() as conn:  # the leaving user's email, so they can accept an invitation to it
+        await conn.execute(sa.update(users).where(users.c.id == leaving).values(primary_email=f"{leaving}@x.test"))
+    expires_at = int((time.time() + 3600) * 1000)
+
+    async def invite(invitee: str, inviter: str | None) -> str:
+        body = {"organizationId": org_id, "invitee": invitee, "inviterId": inviter, "expiresAt": expires_at}
+        response = await client.post("/api/organization-invitations", json=body, headers=auth)
+        assert response.status_code == 201, response.text
+        invitation_id: str = response.json()["id"]
+        return invitation_id
+
+    sent = await invite("someone@x.test", leaving)
+    accepted = await invite(f"{leaving}@x.test", other)
+    response = await client.put(
+        f"/api/organization-invitations/{accepted}/status",
+        json={"status": "Accepted", "acceptedUserId": leaving},
+        headers=auth,
+    )
+    assert response.status_code == 200, response.text
+    unrelated = await invite("another@x.test", other)
+    other_org = (await new_organization(client, auth))["id"]
+    body = {"organizationId": other_org, "invitee": f"{leaving}@x.test", "expiresAt": expires_at}
+    to_their_email = (await client.post("/api/organization-invitations", json=body, headers=auth)).json()["id"]
+
+    await publish(nats_url, subject_prefix, UserDeleted(data=user_payload(leaving)))
+
+    async def gone() -> bool:
+        return await memberships_of(engine, leaving) == []
+
+    assert await eventually(gone)  # the same transaction deletes the invitations
+    statuses = {}
+    for invitation_id in (sent, accepted, unrelated, to_their_email):
+        response = await client.get(f"/api/organization-invitations/{invitation_id}", headers=auth)
+        statuses[invitation_id] = response.status_code
+    assert statuses == {sent: 404, accepted: 404, unrelated: 200, to_their_email: 200}

@@ -73,6 +73,7 @@ MESSAGES: dict[str, str] = {
     "user.personal_access_token_name_exists": "Personal access token name already exists.",
     "session.mfa.backup_code_can_not_be_alone": "Backup code can not be the only MFA.",
     "request.invalid_input": "Input is invalid. {details}",
+    "connector.not_found": "Cannot find any available connector for type: {type}.",
     "password.invalid_legacy_password_format": "Invalid legacy password format.",
     "password.unsupported_legacy_hash_algorithm": "Unsupported legacy hash algorithm: {algorithm}.",
     "session.invalid_credentials": "Wrong credentials. Please check your input.",

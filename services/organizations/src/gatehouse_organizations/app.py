@@ -1,5 +1,6 @@
 """Wires the organizations service: the organization template (roles, scopes), organizations with their
-members (users and applications), and the organizations users consented third-party applications to."""
+members (users and applications), the organizations users consented third-party applications to, invitations
+and just-in-time provisioning rules."""
 
 from gatehouse_platform.config import load_settings
 from gatehouse_platform.guards import management_api_guard
@@ -30,5 +31,8 @@ def create_app(settings: OrganizationsSettings | None = None) -> Litestar:
         setup=setup,
         dependencies={name: component(name) for name in COMPONENTS},
         title="Gatehouse organizations",
-        description="Organizations, the organization template (roles and scopes) and memberships.",
+        description=(
+            "Organizations, the organization template (roles and scopes), memberships, invitations and "
+            "just-in-time provisioning rules."
+        ),
     )

@@ -1,5 +1,6 @@
-"""Components of organizations, their memberships and the user consent organizations of third-party applications,
-and the consumers that keep memberships and consents consistent."""
+"""Components of organizations, their memberships, the user consent organizations of third-party applications,
+invitations and just-in-time provisioning rules, and the consumers that keep memberships, consents and
+invitations consistent."""
 
 from gatehouse_platform.consumer import EventConsumer
 from gatehouse_platform.service import ServiceContext
@@ -13,12 +14,22 @@ from gatehouse_organizations.events.member_cleanup import (
 )
 from gatehouse_organizations.persistence.consent_organizations import ConsentOrganizationStore
 from gatehouse_organizations.persistence.memberships import MembershipStore
+from gatehouse_organizations.persistence.organization_invitations import InvitationStore
+from gatehouse_organizations.persistence.organization_jit import JitStore
 from gatehouse_organizations.persistence.organizations import OrganizationStore
 from gatehouse_organizations.services.consent_organizations import ConsentOrganizationService
 from gatehouse_organizations.services.memberships import MembershipService
+from gatehouse_organizations.services.organization_invitations import OrganizationInvitationService
+from gatehouse_organizations.services.organization_jit import OrganizationJitService
 from gatehouse_organizations.services.organizations import OrganizationService
 
-COMPONENTS: tuple[str, ...] = ("organizations", "memberships", "consent_organizations")
+COMPONENTS: tuple[str, ...] = (
+    "organizations",
+    "memberships",
+    "consent_organizations",
+    "organization_invitations",
+    "organization_jit",
+)
 
 
 async def setup(ctx: ServiceContext) -> None:
@@ -27,8 +38,13 @@ async def setup(ctx: ServiceContext) -> None:
     ctx.components["organizations"] = OrganizationService(ctx.engine, organizations, ctx.outbox)
     ctx.components["memberships"] = MembershipService(ctx.engine, organizations, members, ctx.outbox)
     ctx.components["consent_organizations"] = ConsentOrganizationService(ctx.engine, consents)
+    invitations = InvitationStore()
+    ctx.components["organization_invitations"] = OrganizationInvitationService(
+        ctx.engine, invitations, organizations, members, ctx.outbox
+    )
+    ctx.components["organization_jit"] = OrganizationJitService(ctx.engine, organizations, JitStore())
     s = ctx.settings
-    cleanup = MemberCleanup(members, consents, ctx.outbox)
+    cleanup = MemberCleanup(members, consents, invitations, ctx.outbox)
     # one consumer per subject: NATS before 2.10 allows one filter subject per consumer
     for durable, subject in (
         (USER_MEMBERSHIPS_CONSUMER, user_deleted_subject(s.subject_prefix)),

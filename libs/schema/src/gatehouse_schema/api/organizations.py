@@ -1,4 +1,5 @@
-"""Logto's Organization object and the membership shapes the Organizations routes return."""
+"""Logto's Organization object, the membership shapes the Organizations routes return, invitations and the
+just-in-time provisioning email domains."""
 
 from typing import Annotated, Any
 
@@ -64,3 +65,26 @@ class UserWithOrganizationRoles(User, kw_only=True):
 
 class ApplicationWithOrganizationRoles(Application, kw_only=True):
     organization_roles: list[OrganizationRoleBrief]
+
+
+class OrganizationInvitation(msgspec.Struct, kw_only=True, rename="camel"):
+    """Logto's invitation entity: times in epoch milliseconds, and the organization roles (by name) the invitee
+    gets on accepting. A Pending invitation past `expiresAt` is reported as Expired."""
+
+    tenant_id: str
+    id: str
+    inviter_id: str | None
+    invitee: str
+    accepted_user_id: str | None
+    organization_id: str
+    status: str
+    created_at: int
+    updated_at: int
+    expires_at: int
+    organization_roles: list[OrganizationRoleBrief]
+
+
+class OrganizationJitEmailDomain(msgspec.Struct, kw_only=True, rename="camel"):
+    tenant_id: str
+    organization_id: str
+    email_domain: str

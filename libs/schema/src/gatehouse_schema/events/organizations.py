@@ -44,8 +44,9 @@ class OrganizationDeleted(_OrganizationEvent, kw_only=True):
 class OrganizationMembershipUpdated(_OrganizationEvent, kw_only=True, rename="camel"):
     event_type: ClassVar[str] = "Organization.Membership.Updated"
     description: ClassVar[str] = (
-        "Users or machine-to-machine applications joined or left an organization (added, removed, replaced, or "
-        "dropped because the user or application was deleted; a member's roles go with its membership)."
+        "Users or machine-to-machine applications joined or left an organization (added, removed, replaced, a user "
+        "who accepted an invitation, or dropped because the user or application was deleted; a member's roles go "
+        "with its membership)."
     )
     organization_id: str
     added_user_ids: list[str] = msgspec.field(default_factory=list)

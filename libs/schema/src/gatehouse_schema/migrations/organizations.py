@@ -144,4 +144,75 @@ CREATE INDEX application_user_consent_organizations_membership
     ON organizations.application_user_consent_organizations (tenant_id, organization_id, user_id);
 """,
     ),
+    Migration(
+        5,
+        "organization invitations and their roles; just-in-time provisioning email domains and roles",
+        """
+CREATE TABLE organizations.organization_invitations (
+    tenant_id varchar(21) NOT NULL,
+    id varchar(21) NOT NULL,
+    inviter_id varchar(21),
+    invitee varchar(256) NOT NULL,
+    accepted_user_id varchar(21),
+    organization_id varchar(21) NOT NULL,
+    status varchar(16) NOT NULL CHECK (status IN ('Pending', 'Accepted', 'Expired', 'Revoked')),
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    expires_at timestamptz NOT NULL,
+    PRIMARY KEY (tenant_id, id),
+    FOREIGN KEY (tenant_id, organization_id)
+        REFERENCES organizations.organizations (tenant_id, id) ON DELETE CASCADE
+);
+-- one pending invitation per invitee and organization (Logto's partial unique index)
+CREATE UNIQUE INDEX organization_invitations_pending
+    ON organizations.organization_invitations (tenant_id, invitee, organization_id) WHERE status = 'Pending';
+CREATE INDEX organization_invitations_created_at
+    ON organizations.organization_invitations (tenant_id, created_at DESC, id);
+CREATE INDEX organization_invitations_organization
+    ON organizations.organization_invitations (tenant_id, organization_id);
+CREATE INDEX organization_invitations_invitee
+    ON organizations.organization_invitations (tenant_id, lower(invitee));
+CREATE INDEX organization_invitations_inviter
+    ON organizations.organization_invitations (tenant_id, inviter_id) WHERE inviter_id IS NOT NULL;
+CREATE INDEX organization_invitations_accepted_user
+    ON organizations.organization_invitations (tenant_id, accepted_user_id) WHERE accepted_user_id IS NOT NULL;
+
+CREATE TABLE organizations.organization_invitation_role_relations (
+    tenant_id varchar(21) NOT NULL,
+    organization_invitation_id varchar(21) NOT NULL,
+    organization_role_id varchar(21) NOT NULL,
+    PRIMARY KEY (tenant_id, organization_invitation_id, organization_role_id),
+    FOREIGN KEY (tenant_id, organization_invitation_id)
+        REFERENCES organizations.organization_invitations (tenant_id, id) ON DELETE CASCADE,
+    FOREIGN KEY (tenant_id, organization_role_id)
+        REFERENCES organizations.organization_roles (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX organization_invitation_role_relations_role
+    ON organizations.organization_invitation_role_relations (tenant_id, organization_role_id);
+
+CREATE TABLE organizations.organization_jit_email_domains (
+    tenant_id varchar(21) NOT NULL,
+    organization_id varchar(21) NOT NULL,
+    email_domain varchar(128) NOT NULL,
+    PRIMARY KEY (tenant_id, organization_id, email_domain),
+    FOREIGN KEY (tenant_id, organization_id)
+        REFERENCES organizations.organizations (tenant_id, id) ON DELETE CASCADE
+);
+-- provisioning looks the organizations of an email's domain up
+CREATE INDEX organization_jit_email_domains_domain
+    ON organizations.organization_jit_email_domains (tenant_id, email_domain);
+
+CREATE TABLE organizations.organization_jit_roles (
+    tenant_id varchar(21) NOT NULL,
+    organization_id varchar(21) NOT NULL,
+    organization_role_id varchar(21) NOT NULL,
+    PRIMARY KEY (tenant_id, organization_id, organization_role_id),
+    FOREIGN KEY (tenant_id, organization_id)
+        REFERENCES organizations.organizations (tenant_id, id) ON DELETE CASCADE,
+    FOREIGN KEY (tenant_id, organization_role_id)
+        REFERENCES organizations.organization_roles (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX organization_jit_roles_role ON organizations.organization_jit_roles (tenant_id, organization_role_id);
+""",
+    ),
 ]

@@ -134,3 +134,23 @@ async def featured_users(conn: AsyncConnection, tenant_id: str, ids: Sequence[st
         )
     )
     return {r.id: FeaturedUser(r.id, r.avatar, r.name) for r in rows}
+
+
+async def user_primary_emails(conn: AsyncConnection, tenant_id: str, ids: Sequence[str]) -> dict[str, str | None]:
+    """The primary email (or None) of each of these users that exists."""
+    if not ids:
+        return {}
+    rows = await conn.execute(
+        sa.select(users.c.id, users.c.primary_email).where(users.c.tenant_id == tenant_id, users.c.id.in_(list(ids)))
+    )
+    return {r.id: r.primary_email for r in rows}
+
+
+async def user_ids_with_primary_email(conn: AsyncConnection, tenant_id: str, email: str) -> set[str]:
+    """The users whose primary email is exactly `email` (the case-insensitive unique index finds them)."""
+    query = sa.select(users.c.id).where(
+        users.c.tenant_id == tenant_id,
+        sa.func.lower(users.c.primary_email) == sa.func.lower(email),
+        users.c.primary_email == email,
+    )
+    return set((await conn.execute(query)).scalars())

@@ -1,5 +1,5 @@
-"""The organizations context: organizations, the organization template (roles and scopes), memberships and the
-organizations users consented third-party applications to.
+"""The organizations context: organizations, the organization template (roles and scopes), memberships, the
+organizations users consented third-party applications to, invitations and just-in-time provisioning rules.
 
 User and application ids and API resource scope ids point into other contexts' tables, so they carry no
 foreign key: the organizations service drops the rows when it learns of a deletion (events).
@@ -121,5 +121,53 @@ application_user_consent_organizations = sa.Table(
     sa.Column("application_id", sa.String(21), primary_key=True),
     sa.Column("user_id", sa.String(21), primary_key=True),
     sa.Column("organization_id", sa.String(21), primary_key=True),
+    schema=SCHEMA,
+)
+
+#: Logto's organization invitations (RFC 0003): `invitee` is an email; `status` Pending, Accepted, Expired or
+#: Revoked (a Pending one past `expires_at` reads as Expired); inviter and accepting user are identity's users
+organization_invitations = sa.Table(
+    "organization_invitations",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("id", sa.String(21), primary_key=True),
+    sa.Column("inviter_id", sa.String(21)),
+    sa.Column("invitee", sa.String(256), nullable=False),
+    sa.Column("accepted_user_id", sa.String(21)),
+    sa.Column("organization_id", sa.String(21), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    schema=SCHEMA,
+)
+
+#: the organization roles an invitation grants when it is accepted
+organization_invitation_role_relations = sa.Table(
+    "organization_invitation_role_relations",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("organization_invitation_id", sa.String(21), primary_key=True),
+    sa.Column("organization_role_id", sa.String(21), primary_key=True),
+    schema=SCHEMA,
+)
+
+#: just-in-time provisioning: users whose email has one of these domains join the organization
+organization_jit_email_domains = sa.Table(
+    "organization_jit_email_domains",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("organization_id", sa.String(21), primary_key=True),
+    sa.Column("email_domain", sa.String(128), primary_key=True),
+    schema=SCHEMA,
+)
+
+#: just-in-time provisioning: the organization roles a provisioned user gets
+organization_jit_roles = sa.Table(
+    "organization_jit_roles",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("organization_id", sa.String(21), primary_key=True),
+    sa.Column("organization_role_id", sa.String(21), primary_key=True),
     schema=SCHEMA,
 )

@@ -1,5 +1,6 @@
 """Routes of the Organizations group and the membership routes of Users and Applications (Logto's operation ids);
-`ROUTES` also holds the members' and the user consent organizations' routes."""
+`ROUTES` also holds the members', the user consent organizations', the just-in-time provisioning rules' and the
+Organization invitations routes."""
 
 from typing import Annotated, Any
 
@@ -12,7 +13,12 @@ from litestar import Request, Response, delete, get, patch, post
 from litestar.params import Body, Parameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from gatehouse_organizations.api import consent_organizations, organization_members
+from gatehouse_organizations.api import (
+    consent_organizations,
+    organization_invitations,
+    organization_jit,
+    organization_members,
+)
 from gatehouse_organizations.api.organizations_bodies import CreateOrganization, UpdateOrganization
 from gatehouse_organizations.services.organizations import OrganizationService
 
@@ -104,5 +110,6 @@ async def list_application_organizations(
 ROUTES: list[Any] = [
     create_organization, list_organizations, get_organization, update_organization, delete_organization,
     list_user_organizations, list_application_organizations,
-    *organization_members.ROUTES, *consent_organizations.ROUTES,
+    *organization_members.ROUTES, *consent_organizations.ROUTES, *organization_jit.ROUTES,
+    *organization_invitations.ROUTES,
 ]  # fmt: skip

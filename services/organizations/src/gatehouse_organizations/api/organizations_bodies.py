@@ -92,3 +92,22 @@ class ConsentOrganizationIds(msgspec.Struct, rename="camel"):
 
 class ConsentOrganizations(msgspec.Struct):
     organizations: list[Organization]
+
+
+EmailDomain = Annotated[str, Meta(min_length=1, max_length=128)]
+
+
+class JitEmailDomain(msgspec.Struct, rename="camel"):
+    email_domain: EmailDomain
+
+
+class JitEmailDomains(msgspec.Struct, rename="camel"):
+    email_domains: list[EmailDomain]
+
+
+class JitRoles(msgspec.Struct, rename="camel"):
+    organization_role_ids: SomeIds
+
+
+class ReplaceJitRoles(msgspec.Struct, rename="camel"):
+    organization_role_ids: list[Id]

@@ -7,7 +7,9 @@ from the membership). Each event is handled by a durable consumer in one transac
 (`gatehouse_platform.consumer`), so a redelivered event changes nothing; every organization that lost a
 member is announced as `Organization.Membership.Updated` (actor `system`). A deleted application's user consent
 organizations go too (a deleted user's go with the memberships, by their foreign key); no event announces them,
-as Logto has none for them.
+as Logto has none for them. A deleted user's invitations, those they sent and those they accepted, are deleted
+(Logto's `inviter_id` and `accepted_user_id` reference the user with `ON DELETE CASCADE`); pending invitations
+to the user's email stay, since they name an email, not a user. No event either: Logto has no invitation hooks.
 """
 
 from gatehouse_platform.outbox import Outbox
@@ -16,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse_organizations.persistence.consent_organizations import ConsentOrganizationStore
 from gatehouse_organizations.persistence.memberships import APPLICATIONS, USERS, MembershipStore, Side
+from gatehouse_organizations.persistence.organization_invitations import InvitationStore
 from gatehouse_organizations.services.memberships import membership_event
 
 USER_MEMBERSHIPS_CONSUMER = "organizations-user-memberships"
@@ -33,14 +36,19 @@ def application_deleted_subject(prefix: str) -> str:
 class MemberCleanup:
     """The consumers' handler; runs inside the transaction that records the event in the inbox."""
 
-    def __init__(self, members: MembershipStore, consents: ConsentOrganizationStore, outbox: Outbox) -> None:
+    def __init__(
+        self, members: MembershipStore, consents: ConsentOrganizationStore, invitations: InvitationStore, outbox: Outbox
+    ) -> None:
         self.members = members
         self.consents = consents
+        self.invitations = invitations
         self.outbox = outbox
 
     async def __call__(self, conn: AsyncConnection, event: CloudEvent) -> None:
         if event.type == UserDeleted.event_type:
-            await self._drop(conn, USERS, event.tenantid, event.decode_data(UserDeleted).data.id)
+            user_id = event.decode_data(UserDeleted).data.id
+            await self.invitations.remove_user(conn, event.tenantid, user_id)
+            await self._drop(conn, USERS, event.tenantid, user_id)
         elif event.type == ApplicationDeleted.event_type:
             application_id = event.decode_data(ApplicationDeleted).data.id
             await self.consents.remove_application(conn, event.tenantid, application_id)
