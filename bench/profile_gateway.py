@@ -64,9 +64,9 @@ NATIVE: list[tuple[str, str]] = [
 
 #: Functions whose inclusive share (anywhere on the stack) is reported.
 FUNCTIONS: list[tuple[str, str]] = [
-    ("Gateway.__call__ (whole request in Python)", r"__call__ \(.*gatehouse_gateway/app\.py"),
-    ("ObservabilityMiddleware.__call__", r"__call__ \(.*gatehouse_platform/observability\.py"),
+    ("Gateway.__rsgi__ (whole request in Python)", r"__rsgi__ \(.*gatehouse_gateway/app\.py"),
     ("Proxy.__call__", r"__call__ \(.*gatehouse_gateway/proxy\.py"),
+    ("own routes through the ASGI bridge", r"call_asgi \(.*gatehouse_gateway/asgi_bridge\.py"),
     ("aiohttp ClientSession._request (send + wait for headers)", r"_request \(.*aiohttp/client\.py"),
     ("aiohttp connector connect/acquire", r"connect \(.*aiohttp/connector\.py|_get \(.*aiohttp/connector"),
     ("aiohttp ClientRequest.send / write headers", r"send \(.*aiohttp/client_reqrep\.py|write_headers"),
@@ -77,7 +77,7 @@ FUNCTIONS: list[tuple[str, str]] = [
     ("span end / set_attribute", r"\bend \(.*opentelemetry|set_attribute \("),
     ("propagate.inject / extract", r"inject \(.*opentelemetry|extract \(.*opentelemetry"),
     ("structlog bound_contextvars", r"bound_contextvars"),
-    ("send() to granian (response start/body)", r"send_with_id|send \(.*granian"),
+    ("response to granian (response_bytes / stream)", r"response_bytes|response_stream|send_bytes"),
     ("uuid4().hex", r"uuid4"),
     ("CPython cyclic GC (any caller)", r"gc_collect"),
     ("RouteTable.resolve", r"resolve \(.*gatehouse_gateway/routes\.py"),

@@ -19,6 +19,7 @@ import os
 import pstats
 import sys
 import time
+import types
 import urllib.parse
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,66 @@ def scope_of(method: str, target: str, headers: dict[str, str], port: int) -> di
     }
 
 
+class _RSGIHeaders:
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self.pairs = pairs
+
+    def items(self) -> list[tuple[str, str]]:
+        return self.pairs
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return next((v for k, v in self.pairs if k == key), default)
+
+
+class _RSGIProtocol:
+    """granian's RSGI protocol, as far as the gateway uses it: the body in, one response out."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.status = 0
+
+    async def __call__(self) -> bytes:
+        return self.body
+
+    async def __aiter__(self) -> Any:
+        yield self.body
+
+    async def client_disconnect(self) -> None:
+        await asyncio.sleep(3600)
+
+    def response_bytes(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        self.status = status
+
+    def response_stream(self, status: int, headers: list[tuple[str, str]]) -> Any:
+        self.status = status
+
+        class Transport:
+            async def send_bytes(self, data: bytes) -> None:
+                return None
+
+        return Transport()
+
+
+def rsgi_scope(scope: dict[str, Any]) -> Any:
+    """The RSGI scope granian would hand the gateway for this ASGI scope."""
+    return types.SimpleNamespace(
+        proto="http",
+        http_version="1.1",
+        method=scope["method"],
+        scheme=scope["scheme"],
+        path=scope["path"],
+        query_string=scope["query_string"].decode(),
+        client="127.0.0.1:50000",
+        server=f"127.0.0.1:{scope['server'][1]}",
+        headers=_RSGIHeaders([(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]),
+    )
+
+
 async def call(app: Any, scope: dict[str, Any], body: bytes) -> int:
+    if hasattr(app, "__rsgi__"):  # the gateway
+        protocol = _RSGIProtocol(body)
+        await app.__rsgi__(rsgi_scope(scope), protocol)
+        return protocol.status
     sent = False
     status = 0
 
@@ -107,6 +167,9 @@ def build(service: str) -> Any:
 
 async def lifespan(app: Any) -> tuple[asyncio.Task[None], asyncio.Queue[dict[str, Any]]]:
     inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    if hasattr(app, "__rsgi__"):  # the gateway: RSGI's init hook instead of the ASGI lifespan
+        app.__rsgi_init__(asyncio.get_running_loop())
+        return asyncio.create_task(asyncio.sleep(0)), inbox
     outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     await inbox.put({"type": "lifespan.startup"})
     task = asyncio.create_task(app({"type": "lifespan", "asgi": {"version": "3.0"}}, inbox.get, outbox.put))

@@ -15,12 +15,13 @@ from gatehouse_platform.db import create_engine, ensure_database
 ExtraCommand = tuple[str, str, Callable[[argparse.Namespace, Settings], int], Callable[[argparse.ArgumentParser], None]]
 
 
-def serve(app_factory: str, settings: Settings, workers: int) -> int:
-    """Replace this process with granian serving `module:create_app` (signals go straight to it)."""
+def serve(app_factory: str, settings: Settings, workers: int, interface: str = "asgi") -> int:
+    """Replace this process with granian serving `module:create_app` (signals go straight to it); the
+    services are ASGI apps, the gateway's front is RSGI."""
     granian = shutil.which("granian") or os.path.join(os.path.dirname(sys.executable), "granian")
     args = [
         granian,
-        "--interface", "asgi",
+        "--interface", interface,
         "--host", settings.host,
         "--port", str(settings.port),
         "--workers", str(workers),
@@ -51,6 +52,7 @@ def service_main(
     schema: str | None,
     extra: Sequence[ExtraCommand] = (),
     argv: Sequence[str] | None = None,
+    interface: str = "asgi",
 ) -> int:
     parser = argparse.ArgumentParser(prog=f"gatehouse-{settings_cls().service_name.replace('_', '-')}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -65,7 +67,7 @@ def service_main(
     args = parser.parse_args(argv)
     settings = load_settings(settings_cls)
     if args.command == "serve":
-        return serve(app_factory, settings, args.workers or settings.workers)
+        return serve(app_factory, settings, args.workers or settings.workers, interface)
     if args.command == "migrate" and schema is not None:
         applied = asyncio.run(_migrate(settings, schema))
         print(f"{schema}: applied {applied or 'nothing (up to date)'}")

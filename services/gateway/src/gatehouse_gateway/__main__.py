@@ -6,7 +6,7 @@ from gatehouse_gateway.config import GatewaySettings
 
 
 def main() -> int:
-    return service_main(GatewaySettings, "gatehouse_gateway.app:create_app", schema=None)
+    return service_main(GatewaySettings, "gatehouse_gateway.app:create_app", schema=None, interface="rsgi")
 
 
 if __name__ == "__main__":

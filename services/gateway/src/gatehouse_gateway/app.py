@@ -1,13 +1,16 @@
-"""The gateway: a litestar app for its own routes, in front of which the route table sends
-everything that belongs to a service straight to the streaming proxy."""
+"""The gateway: granian's RSGI interface in front, where the route table sends everything that belongs
+to a service straight to the streaming proxy, and a litestar app for its own routes behind a small ASGI
+bridge. RSGI instead of ASGI for the front because the proxy is the one hot path here: its request and
+response calls cost about 40 % less CPU per proxied request (docs/architecture.md, bench/RESULTS.md)."""
 
-import contextlib
-from collections.abc import AsyncIterator
+import asyncio
+import os
+import time
 from typing import Any
 
+from gatehouse_platform import tracing
 from gatehouse_platform.config import load_settings
-from gatehouse_platform.logging import configure_logging
-from gatehouse_platform.observability import ObservabilityMiddleware
+from gatehouse_platform.logging import configure_logging, get_logger, request_id_var
 from gatehouse_platform.openapi import merge_documents
 from gatehouse_platform.service import EXCEPTION_HANDLERS, health, tune_gc
 from gatehouse_platform.tracing import configure_tracing
@@ -15,12 +18,16 @@ from litestar import Litestar, Response, get
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.status_codes import HTTP_204_NO_CONTENT
-from litestar.types import Receive, Scope, Send
+from opentelemetry.trace import SpanContext, SpanKind
 
+from gatehouse_gateway.asgi_bridge import call_asgi
 from gatehouse_gateway.config import GatewaySettings
 from gatehouse_gateway.openapi_source import OpenApiSource
-from gatehouse_gateway.proxy import Proxy
+from gatehouse_gateway.proxy import Proxy, RSGIScope
 from gatehouse_gateway.routes import GATEWAY_ROUTES, SERVICES, RouteTable
+
+log = get_logger("gatehouse.http")
+_tracer = tracing.tracer("gatehouse.http")
 
 
 def upstreams_of(settings: GatewaySettings) -> dict[str, str]:
@@ -70,29 +77,107 @@ async def ready(state: State) -> Response[dict[str, Any]]:
     return Response({"status": "ready"})
 
 
+class _StatusRecorder:
+    """The RSGI protocol, noting the status it answers with (for the access log)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.status = 500
+
+    def __call__(self) -> Any:
+        return self.inner()
+
+    def __aiter__(self) -> Any:
+        return self.inner.__aiter__()
+
+    def client_disconnect(self) -> Any:
+        return self.inner.client_disconnect()
+
+    def response_bytes(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        self.status = status
+        self.inner.response_bytes(status, headers, body)
+
+    def response_stream(self, status: int, headers: list[tuple[str, str]]) -> Any:
+        self.status = status
+        return self.inner.response_stream(status, headers)
+
+
 class Gateway:
-    """ASGI entry: service routes go to the proxy, the rest to the litestar app (which answers 404)."""
+    """The RSGI application granian serves (`--interface rsgi`): request id and trace context for every
+    request, then the proxy for service routes and the litestar app for the rest (which answers 404)."""
 
     def __init__(self, app: Litestar, proxy: Proxy, table: RouteTable, access_log: bool) -> None:
         self.app = app
         self.proxy = proxy
         self.table = table
         self.own = frozenset(GATEWAY_ROUTES)
-        self.traced = ObservabilityMiddleware(self._route, access_log)
+        self.access_log = access_log
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
+    def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.proxy.start()
+        tune_gc()
+
+    def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.proxy.close()
+
+    async def __rsgi__(self, scope: Any, protocol: Any) -> None:
+        if scope.proto != "http":
             return
-        await self.traced(scope, receive, send)
+        headers = scope.headers
+        request_id = headers.get("x-request-id") or os.urandom(16).hex()
+        traceparent, tracestate = headers.get("traceparent"), headers.get("tracestate")
+        recorder = _StatusRecorder(protocol) if self.access_log else None
+        started = time.perf_counter()
+        id_token = request_id_var.set(request_id)
+        try:
+            if tracing.recording():
+                await self._traced(scope, recorder or protocol, request_id, traceparent, tracestate)
+            else:
+                # the gateway's span is only a context here: its ids go upstream as the parent (no SDK span,
+                # nothing made current: the proxy is handed the context)
+                parent = tracing.parse_traceparent(
+                    traceparent.encode("latin-1") if traceparent else None,
+                    tracestate.encode("latin-1") if tracestate else None,
+                )
+                await self._route(scope, recorder or protocol, request_id, tracing.child_context(parent))
+            if recorder is not None:
+                log.info(
+                    "request",
+                    method=scope.method,
+                    path=scope.path,
+                    status=recorder.status,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                )
+        finally:
+            request_id_var.reset(id_token)
 
-    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path: str = scope["path"]
+    async def _traced(
+        self, scope: Any, protocol: Any, request_id: str, traceparent: str | None, tracestate: str | None
+    ) -> None:
+        """Spans are exported: a recording SERVER span from the SDK around the request."""
+        carrier = {k: v for k, v in (("traceparent", traceparent), ("tracestate", tracestate)) if v}
+        with _tracer.start_as_current_span(
+            f"{scope.method} {scope.path}", context=tracing.extract_context(carrier), kind=SpanKind.SERVER
+        ) as span:
+            span.set_attribute("http.request.method", scope.method)
+            span.set_attribute("url.path", scope.path)
+            await self._route(scope, protocol, request_id, None)
+
+    async def _route(self, scope: RSGIScope, protocol: Any, request_id: str, span: SpanContext | None) -> None:
+        """`span`: the gateway's span context when spans are not exported (else the SDK's current span)."""
+        path = scope.path
         service = None if path in self.own else self.table.resolve(path)
         if service is None:
-            await self.app(scope, receive, send)
+            if span is None:
+                await call_asgi(self.app, scope, protocol, request_id)
+                return
+            token = tracing.enter_span(span)  # the litestar routes' log lines carry the trace ids
+            try:
+                await call_asgi(self.app, scope, protocol, request_id)
+            finally:
+                tracing.exit_span(token)
         else:
-            await self.proxy(scope, receive, send, service)
+            await self.proxy(scope, protocol, service, request_id, span)
 
 
 def create_app(settings: GatewaySettings | None = None) -> Gateway:
@@ -108,18 +193,8 @@ def create_app(settings: GatewaySettings | None = None) -> Gateway:
         pool_size=settings.upstream_pool_size,
     )
 
-    @contextlib.asynccontextmanager
-    async def lifespan(_: Litestar) -> AsyncIterator[None]:
-        await proxy.start()
-        tune_gc()
-        try:
-            yield
-        finally:
-            await proxy.close()
-
     app = Litestar(
         route_handlers=[health, ready, status, swagger, management_openapi, experience_openapi, user_openapi],
-        lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         state=State({"settings": settings, "openapi": OpenApiSource(upstreams)}),
         openapi_config=OpenAPIConfig(title="Gatehouse gateway", version="1.0.0", path="/openapi"),
