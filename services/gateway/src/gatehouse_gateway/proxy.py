@@ -36,7 +36,7 @@ HOP_BY_HOP = frozenset(
         "content-length",
     }
 )
-_HOP_BY_HOP_RESPONSE = frozenset(h.encode() for h in HOP_BY_HOP - {"content-length"})
+_HOP_BY_HOP_RESPONSE = HOP_BY_HOP - {"content-length"}
 _tracer = trace.get_tracer("gatehouse.gateway")
 log = get_logger("gatehouse.gateway")
 SMALL_BODY = 256 * 1024
@@ -250,15 +250,8 @@ class Proxy:
                 chunked = "transfer-encoding" in headers
                 resp = await self._send_request(pool, scope.method, head, body, protocol if stream else None, chunked)
                 try:
-                    out: Headers = []
-                    echoed = False
-                    for k, v in resp.headers:
-                        lower = k.lower()
-                        if lower in _HOP_BY_HOP_RESPONSE:
-                            continue
-                        echoed = echoed or lower == b"x-request-id"
-                        out.append((k.decode("latin-1"), v.decode("latin-1")))
-                    if not echoed:
+                    out: Headers = [(k, v) for k, v in resp.headers if k not in _HOP_BY_HOP_RESPONSE]
+                    if not any(k == "x-request-id" for k, _ in out):
                         out.append(("x-request-id", request_id))
                     if not resp.has_body or (resp.content_length is not None and resp.content_length <= SMALL_BODY):
                         # the common API answer: read it whole, then answer in one call (a service failing

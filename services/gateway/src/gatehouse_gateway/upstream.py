@@ -40,7 +40,7 @@ class Connection:
 @dataclass
 class Response:
     status: int
-    headers: list[tuple[bytes, bytes]]
+    headers: list[tuple[str, str]]  # lower-case names
     content_length: int | None
     chunked: bool
     keep_alive: bool
@@ -100,38 +100,39 @@ class Response:
         self.done = True
 
 
-def _parse_head(head: bytes) -> tuple[int, list[tuple[bytes, bytes]], int | None, bool, bool]:
-    lines = head[:-4].split(b"\r\n")
-    status_line = lines[0].split(b" ", 2)
-    if len(status_line) < 2 or not status_line[0].startswith(b"HTTP/1."):
+def _parse_head(head: bytes) -> tuple[int, list[tuple[str, str]], int | None, bool, bool]:
+    """Status, headers (names lower-cased; decoded once, as latin-1, the way RSGI wants them), length,
+    chunked, keep-alive."""
+    lines = head[:-4].decode("latin-1").split("\r\n")
+    status_line = lines[0].split(" ", 2)
+    if len(status_line) < 2 or not status_line[0].startswith("HTTP/1."):
         raise ProtocolError(f"bad status line {lines[0][:100]!r}")
     try:
         status = int(status_line[1])
     except ValueError:
         raise ProtocolError(f"bad status line {lines[0][:100]!r}") from None
-    keep_alive = status_line[0] == b"HTTP/1.1"
-    headers: list[tuple[bytes, bytes]] = []
+    keep_alive = status_line[0] == "HTTP/1.1"
+    headers: list[tuple[str, str]] = []
     content_length: int | None = None
     chunked = False
     for line in lines[1:]:
-        name, sep, value = line.partition(b":")
+        name, sep, value = line.partition(":")
         if not sep:
             raise ProtocolError("bad header line")
-        value = value.strip()
+        name, value = name.lower(), value.strip()
         headers.append((name, value))
-        lower = name.lower()
-        if lower == b"content-length":
+        if name == "content-length":
             try:
                 content_length = int(value)
             except ValueError:
                 raise ProtocolError("bad content-length") from None
-        elif lower == b"transfer-encoding":
-            chunked = b"chunked" in value.lower()
-        elif lower == b"connection":
+        elif name == "transfer-encoding":
+            chunked = "chunked" in value.lower()
+        elif name == "connection":
             token = value.lower()
-            if b"close" in token:
+            if "close" in token:
                 keep_alive = False
-            elif b"keep-alive" in token:
+            elif "keep-alive" in token:
                 keep_alive = True
     if chunked:
         content_length = None
