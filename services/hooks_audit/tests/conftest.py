@@ -8,6 +8,8 @@ from gatehouse_testing.issuer import TestIssuer
 from gatehouse_testing.plugin import running
 from httpx import AsyncClient
 
+from .receiver import Receiver, receiving
+
 
 @pytest_asyncio.fixture(scope="session")
 async def client(make_settings: Callable[..., Any], test_issuer: TestIssuer) -> AsyncIterator[AsyncClient]:
@@ -18,3 +20,9 @@ async def client(make_settings: Callable[..., Any], test_issuer: TestIssuer) -> 
 @pytest_asyncio.fixture(scope="session")
 def auth(test_issuer: TestIssuer) -> dict[str, str]:
     return test_issuer.management_headers()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def receiver() -> AsyncIterator[Receiver]:
+    async with receiving() as r:
+        yield r

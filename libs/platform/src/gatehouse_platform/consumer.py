@@ -4,11 +4,16 @@ The handler runs in a database transaction that also records the event id in the
 inbox table, so an event redelivered after a crash (or published twice) has its effect once.
 A handler that keeps failing is retried with backoff; on the last allowed delivery the message
 is copied to `<prefix>.dlq.<durable>` and terminated.
+
+Work that must not hold the transaction open (network calls) goes to `after_commit`: it receives what the
+handler returned, once the transaction (and so the inbox row) has committed. It runs at most once per
+event: a redelivery finds the inbox row, and a crash between the commit and its end loses it.
 """
 
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Collection, Sequence
+from typing import Any
 
 import msgspec
 import sqlalchemy as sa
@@ -25,7 +30,8 @@ from gatehouse_platform.tracing import extract_context, tracer
 
 log = get_logger("gatehouse.consumer")
 
-Handler = Callable[[AsyncConnection, CloudEvent], Awaitable[None]]
+Handler = Callable[[AsyncConnection, CloudEvent], Awaitable[Any]]
+AfterCommit = Callable[[CloudEvent, Any], Awaitable[None]]
 
 
 class EventConsumer:
@@ -45,6 +51,7 @@ class EventConsumer:
         ack_wait: float = 30.0,
         batch: int = 64,
         event_types: Collection[str] | None = None,
+        after_commit: AfterCommit | None = None,
     ) -> None:
         """`event_types`: handle only these types (others matching `filter_subject` are acknowledged
         without a transaction or an inbox row). One filter subject plus this works on every NATS server;
@@ -61,6 +68,7 @@ class EventConsumer:
         self.ack_wait = ack_wait
         self.batch = batch
         self.event_types = frozenset(event_types) if event_types is not None else None
+        self.after_commit = after_commit
         self.dlq_subject = dead_letter_subject(subject_prefix, durable)
 
     async def ensure(self) -> None:
@@ -105,7 +113,7 @@ class EventConsumer:
             with tracer("gatehouse.consumer").start_as_current_span(
                 f"consume {self.durable} {event.type}", context=extract_context(msg.headers)
             ):
-                await self._handle_once(event)
+                handled, result = await self._handle_once(event)
         except Exception as exc:
             delivered = msg.metadata.num_delivered
             if delivered >= self.max_deliver:
@@ -122,10 +130,16 @@ class EventConsumer:
                 with contextlib.suppress(Exception):
                     await msg.nak(delay=delay)
             return
+        if handled and self.after_commit is not None:
+            try:
+                await self.after_commit(event, result)
+            except Exception as exc:  # committed: a redelivery would find the inbox row and do nothing
+                log.error("after-commit step failed", durable=self.durable, event_id=event.id, error=repr(exc))
         with contextlib.suppress(Exception):
             await msg.ack()
 
-    async def _handle_once(self, event: CloudEvent) -> None:
+    async def _handle_once(self, event: CloudEvent) -> tuple[bool, Any]:
+        """(whether the handler ran, what it returned); it does not run for an event handled before."""
         async with self.engine.begin() as conn:
             first = (
                 await conn.execute(
@@ -137,8 +151,8 @@ class EventConsumer:
                 )
             ).scalar()
             if first is None:
-                return  # handled before: a redelivery or a duplicate publish
-            await self.handler(conn, event)
+                return False, None  # handled before: a redelivery or a duplicate publish
+            return True, await self.handler(conn, event)
 
     async def _dead_letter(self, msg: Msg, reason: str) -> None:
         log.error("event dead-lettered", durable=self.durable, subject=msg.subject, reason=reason)

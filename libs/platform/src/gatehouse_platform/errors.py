@@ -95,6 +95,10 @@ MESSAGES: dict[str, str] = {
     "jwt_customizer.invalid_claim_reference": (
         "`{reference}` is not a supported claim reference: use `{{{{ <root>.<path> }}}}` with root {roots}."
     ),
+    "hook.missing_events": "You need to provide at least one event.",
+    "hook.send_test_payload_failed": "Failed to send test payload: {message}",
+    "hook.endpoint_responded_with_error": "Endpoint responded with error.",
+    "hook.endpoint_not_allowed": "Endpoint URL is not allowed.",
     "request.route_not_found": "No route matches {method} {path}.",
     "request.method_not_allowed": "Method {method} is not allowed for {path}.",
     "request.payload_too_large": "The request body is larger than {limit} bytes.",

@@ -1,1 +1,1 @@
-"""The hooks_audit service: audit logs from the event stream (webhooks and dashboards come later)."""
+"""The hooks_audit service: webhooks, audit logs from the event stream, and the dashboard."""

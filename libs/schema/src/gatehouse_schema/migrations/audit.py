@@ -21,4 +21,26 @@ CREATE INDEX logs_application ON audit.logs (tenant_id, (payload->>'applicationI
 CREATE INDEX logs_user ON audit.logs (tenant_id, (payload->>'userId'), created_at DESC);
 """,
     ),
+    Migration(
+        2,
+        "webhooks",
+        """
+CREATE TABLE audit.hooks (
+    tenant_id varchar(21) NOT NULL,
+    id varchar(21) NOT NULL,
+    name varchar(256) NOT NULL DEFAULT '',
+    event varchar(128),
+    events jsonb NOT NULL DEFAULT '[]',
+    config jsonb NOT NULL,
+    signing_key varchar(64) NOT NULL DEFAULT '',
+    enabled boolean NOT NULL DEFAULT true,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX hooks_created ON audit.hooks (tenant_id, created_at, id);
+-- a hook's execution logs (recent logs, execution stats of the last 24 hours)
+CREATE INDEX logs_hook_created ON audit.logs (tenant_id, (payload->>'hookId'), created_at DESC);
+""",
+    ),
 ]

@@ -1,14 +1,15 @@
-"""Reads of identity's user table that other contexts may run (management lists a role's users)."""
+"""Reads of identity's tables that other contexts may run (management lists a role's users; hooks_audit counts
+users and their OIDC activity for the dashboard)."""
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse_schema.api.users import FeaturedUser, User
-from gatehouse_schema.tables.identity import users
+from gatehouse_schema.tables.identity import oidc_grants, oidc_tokens, users
 
 _PUBLIC_COLUMNS = [c for c in users.c if c.name not in {"password_encrypted", "password_encryption_method"}]
 SEARCH_FIELDS = ("id", "username", "primary_email", "primary_phone", "name")
@@ -154,3 +155,71 @@ async def user_ids_with_primary_email(conn: AsyncConnection, tenant_id: str, ema
         users.c.primary_email == email,
     )
     return set((await conn.execute(query)).scalars())
+
+
+# The dashboard (hooks_audit). Days are UTC days; an interval is (start, end], as Logto's.
+
+
+def _utc_day(column: Any) -> Any:
+    return sa.cast(sa.func.timezone("UTC", column), sa.Date)
+
+
+async def count_users(conn: AsyncConnection, tenant_id: str) -> int:
+    query = sa.select(sa.func.count()).select_from(users).where(users.c.tenant_id == tenant_id)
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def daily_new_user_counts(
+    conn: AsyncConnection, tenant_id: str, start_exclusive: datetime, end_inclusive: datetime
+) -> dict[date, int]:
+    """Users created per UTC day in (start, end]."""
+    day = _utc_day(users.c.created_at).label("day")
+    query = (
+        sa.select(day, sa.func.count())
+        .where(
+            users.c.tenant_id == tenant_id, users.c.created_at > start_exclusive, users.c.created_at <= end_inclusive
+        )
+        .group_by(day)
+    )
+    return {row[0]: int(row[1]) for row in await conn.execute(query)}
+
+
+def _activity(tenant_id: str, start_exclusive: datetime, end_inclusive: datetime) -> Any:
+    """(user_id, at) of every trace of a user's sign-in or token activity identity keeps: the OIDC grants
+    (one per sign-in session and client), the opaque access and refresh tokens issued to the user (a
+    refresh rotates into a new row) and `users.last_sign_in_at`. Rows the OIDC sweeper has deleted (expired
+    ones) are gone, so older days count fewer users than were active."""
+
+    def window(column: Any) -> list[Any]:
+        return [column > start_exclusive, column <= end_inclusive]
+
+    return sa.union_all(
+        sa.select(oidc_grants.c.account_id.label("user_id"), oidc_grants.c.created_at.label("at")).where(
+            oidc_grants.c.tenant_id == tenant_id, *window(oidc_grants.c.created_at)
+        ),
+        sa.select(oidc_tokens.c.account_id, oidc_tokens.c.created_at).where(
+            oidc_tokens.c.tenant_id == tenant_id, *window(oidc_tokens.c.created_at)
+        ),
+        sa.select(users.c.id, users.c.last_sign_in_at).where(
+            users.c.tenant_id == tenant_id, *window(users.c.last_sign_in_at)
+        ),
+    ).subquery("activity")
+
+
+async def daily_active_user_counts(
+    conn: AsyncConnection, tenant_id: str, start_exclusive: datetime, end_inclusive: datetime
+) -> dict[date, int]:
+    """Distinct active users per UTC day in (start, end] (see `_activity`)."""
+    activity = _activity(tenant_id, start_exclusive, end_inclusive)
+    day = _utc_day(activity.c.at).label("day")
+    query = sa.select(day, sa.func.count(sa.distinct(activity.c.user_id))).group_by(day)
+    return {row[0]: int(row[1]) for row in await conn.execute(query)}
+
+
+async def count_active_users(
+    conn: AsyncConnection, tenant_id: str, start_exclusive: datetime, end_inclusive: datetime
+) -> int:
+    """Distinct users active in (start, end] (see `_activity`)."""
+    activity = _activity(tenant_id, start_exclusive, end_inclusive)
+    query = sa.select(sa.func.count(sa.distinct(activity.c.user_id)))
+    return int((await conn.execute(query)).scalar_one())
