@@ -214,7 +214,12 @@ def refresh_form(app: App, token: str, **extra: str) -> dict[str, str]:
 
 
 async def test_full_flow_with_a_confidential_app(
-    client: AsyncClient, browser: AsyncClient, rpc: RpcClient, db: AsyncEngine, user: dict[str, Any]
+    client: AsyncClient,
+    browser: AsyncClient,
+    rpc: RpcClient,
+    db: AsyncEngine,
+    user: dict[str, Any],
+    auth: dict[str, str],
 ) -> None:
     app = await make_app(db)
     req = authorization(app)
@@ -227,8 +232,11 @@ async def test_full_flow_with_a_confidential_app(
     assert details.client_id == app.id and details.prompt == "login" and details.resources == [RESOURCE]
     assert details.scopes == ["openid", "profile", "email", "offline_access"]
     assert details.resource_scopes == ["read", "write"]
+    assert user["lastSignInAt"] is None
     resume = await report(rpc, details.uid, account_id=user["id"])
     assert resume == f"/oidc/auth/{details.uid}"
+    signed_in = (await client.get(f"/api/users/{user['id']}", headers=auth)).json()
+    assert abs(signed_in["lastSignInAt"] / 1000 - time.time()) < 60  # recorded with the sign-in, as in Logto
     finished = await browser.get(resume)
     query = query_of(finished)
     assert finished.headers["location"].startswith(REDIRECT + "?")

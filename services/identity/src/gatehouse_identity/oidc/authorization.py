@@ -330,11 +330,14 @@ class AuthorizationService:
             elif request.account_id is not None:
                 if await store.get_account(conn, tenant_id, request.account_id) is None:
                     raise NotFound("entity.not_exists_with_id", name="user", id=request.account_id)
+                signed_in_at = datetime.now(UTC)
                 result = {
                     "accountId": request.account_id,
-                    "loginAt": datetime.now(UTC).isoformat(),
+                    "loginAt": signed_in_at.isoformat(),
                     "consent": request.consent,
                 }
+                # the user's `lastSignInAt`, as Logto keeps it (no data-hook event for it, as in Logto)
+                await store.record_sign_in(conn, tenant_id, request.account_id, signed_in_at)
             elif request.consent and interaction.session_account_id is not None:
                 result["consent"] = True
             else:

@@ -391,6 +391,12 @@ class Account:
     updated_at: datetime
 
 
+async def record_sign_in(conn: AsyncConnection, tenant_id: str, user_id: str, at: datetime) -> None:
+    await conn.execute(
+        sa.update(users).where(users.c.tenant_id == tenant_id, users.c.id == user_id).values(last_sign_in_at=at)
+    )
+
+
 async def get_account(conn: AsyncConnection, tenant_id: str, user_id: str) -> Account | None:
     row = (
         await conn.execute(
