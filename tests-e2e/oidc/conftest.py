@@ -58,6 +58,7 @@ class User:
     username: str
     email: str
     name: str
+    password: str
 
 
 class Management:
@@ -137,19 +138,20 @@ def api_resource(management: Management) -> ApiResource:
 def make_user(management: Management, api_resource: ApiResource) -> User:
     """A new user (`POST /api/users`) holding the resource's User role."""
     name = f"e2e{secrets.token_hex(5)}"
+    password = f"Pw-{secrets.token_urlsafe(12)}"
     created = management.call(
         "POST",
         "/api/users",
         200,
         {
             "username": name,
-            "password": f"Pw-{secrets.token_urlsafe(12)}",
+            "password": password,
             "primaryEmail": f"{name}@example.com",
             "name": "Ada Lovelace",
         },
     )
     management.call("POST", f"/api/users/{created['id']}/roles", 201, {"roleIds": [api_resource.user_role]})
-    return User(created["id"], name, created["primaryEmail"], created["name"])
+    return User(created["id"], name, created["primaryEmail"], created["name"], password)
 
 
 @pytest.fixture
@@ -255,6 +257,34 @@ def browse_sign_in(
     finished = browser.get(resume)
     assert finished.status_code in (302, 303), f"{resume} answered {finished.status_code}: {finished.text}"
     return SignedIn(details, finished.headers["location"])
+
+
+def sign_in_with_password(
+    browser: httpx.Client, experience: Experience, gateway_url: str, authorization_url: str, user: User
+) -> SignedIn:
+    """What a browser and Logto's sign-in page do with an authorization URL: `/oidc/auth` -> the sign-in
+    page, then the Experience API through the gateway (start a SignIn, verify the password, identify,
+    submit) -> `/oidc/auth/{uid}` -> the client's redirect URI. The interaction's details are read over
+    RPC first, for the test to inspect. Returns them and the callback URL."""
+    started = browser.get(authorization_url)
+    assert started.status_code in (302, 303), f"/oidc/auth answered {started.status_code}: {started.text}"
+    assert started.headers["location"] == f"{gateway_url}/sign-in", started.headers["location"]
+    details = experience.details(browser.cookies.get("_interaction") or "")
+    username, password = user.username, user.password
+    api = f"{gateway_url}/api/experience"
+    assert browser.put(api, json={"interactionEvent": "SignIn"}).status_code == 204
+    verified = browser.post(
+        f"{api}/verification/password",
+        json={"identifier": {"type": "username", "value": username}, "password": password},
+    )
+    assert verified.status_code == 200, verified.text
+    identified = browser.post(f"{api}/identification", json={"verificationId": verified.json()["verificationId"]})
+    assert identified.status_code == 204, identified.text
+    submitted = browser.post(f"{api}/submit")
+    assert submitted.status_code == 200, submitted.text
+    finished = browser.get(submitted.json()["redirectTo"])
+    assert finished.status_code in (302, 303), f"{finished.url} answered {finished.status_code}: {finished.text}"
+    return SignedIn(details, str(finished.headers["location"]))
 
 
 def query_of(url: str) -> dict[str, str]:

@@ -2,9 +2,9 @@
 
 `node/sign-in-flow.mjs` configures `LogtoClient` with the gateway as `endpoint`, a Traditional web app
 made through the Management API, an API resource and the scopes `email` and `read`. The SDK builds the
-sign-in URL (from discovery) and hands it over; this test is the browser and, while the experience
-service has no sign-in page yet, the sign-in page: it reports the user over the interaction RPC and
-brings the callback URL back to the SDK, which exchanges the code, verifies the ID token against the
+sign-in URL (from discovery) and hands it over; this test is the browser and the sign-in page: it signs
+the user in with their password through the Experience API (via the gateway, as Logto's sign-in page
+does) and brings the callback URL back to the SDK, which exchanges the code, verifies the ID token against the
 OP's JWKS and then serves what an app asks for: ID token claims, userinfo, a resource-scoped access
 token, an organization token (the user is a member of an organization made through the Management API),
 the app context, and sign-out. Tokens are verified here too, with joserfc against `/oidc/jwks`.
@@ -39,10 +39,10 @@ from .conftest import (
     Organization,
     SignedIn,
     User,
-    browse_sign_in,
     join,
     make_user,
     query_of,
+    sign_in_with_password,
 )
 
 NODE_PROJECT = Path(__file__).resolve().parent.parent / "node"
@@ -131,7 +131,7 @@ def flow(
         try:
             started = _read_json_line(proc)
             assert started.get("step") == "sign-in" and started.get("url"), started
-            signed_in = browse_sign_in(browser, experience, gateway_url, started["url"], user.id)
+            signed_in = sign_in_with_password(browser, experience, gateway_url, started["url"], user)
             assert proc.stdin is not None
             proc.stdin.write(json.dumps({"callbackUrl": signed_in.callback_url}) + "\n")
             proc.stdin.flush()

@@ -78,6 +78,13 @@ MESSAGES: dict[str, str] = {
     "password.unsupported_legacy_hash_algorithm": "Unsupported legacy hash algorithm: {algorithm}.",
     "session.invalid_credentials": "Wrong credentials. Please check your input.",
     "session.not_found": "Session not found. Please go back and sign in again.",
+    "session.interaction_not_found": "Interaction session not found. Please go back and start the session again.",
+    "session.verification_session_not_found": "The verification session not found.",
+    "session.verification_failed": "The verification was not successful. Restart the verification flow and try again.",
+    "session.identifier_not_found": "User identifier not found. Please go back and sign in again.",
+    "session.identity_conflict": "The interaction has already been identified with a different user account.",
+    "session.mfa.require_mfa_verification": "Mfa verification is required to sign in.",
+    "session.interaction_event_not_supported": "Only `SignIn` interactions can be served here so far.",
     "role.name_in_use": "This role name {name} is already in use",
     "role.scope_exists": "The scope id {scopeId} has already been added to this role",
     "role.user_exists": "The user id {userId} is already been added to this role",
@@ -106,6 +113,57 @@ MESSAGES: dict[str, str] = {
     "request.upstream_timeout": "The {service} service did not answer in time.",
     "rpc.timeout": "The {context} service did not answer in time.",
     "rpc.unavailable": "The {context} service is unavailable.",
+    "sign_in_experiences.enabled_connector_not_found": "Enabled {type} connector not found.",
+    "sign_in_experiences.passwordless_requires_verify": "Must enable verify for email/phone sign up identifier.",
+    "sign_in_experiences.miss_sign_up_identifier_in_sign_in": "Sign in methods must contain the sign up identifier.",
+    "sign_in_experiences.password_sign_in_must_be_enabled": (
+        "Password sign in must be enabled when set a password is required in sign up."
+    ),
+    "sign_in_experiences.code_sign_in_must_be_enabled": (
+        "Verification code sign in must be enabled when set a password is not required in sign up."
+    ),
+    "sign_in_experiences.unsupported_default_language": "This language - {language} is not supported at the moment.",
+    "sign_in_experiences.at_least_one_authentication_factor": "You have to select at least one authentication factor.",
+    "sign_in_experiences.backup_code_cannot_be_enabled_alone": "Backup code cannot be enabled alone.",
+    "sign_in_experiences.duplicated_mfa_factors": "Duplicated MFA factors.",
+    "sign_in_experiences.email_verification_code_cannot_be_used_for_mfa": (
+        "Email verification code cannot be used for MFA when email verification is enabled for sign-in."
+    ),
+    "sign_in_experiences.phone_verification_code_cannot_be_used_for_mfa": (
+        "SMS verification code cannot be used for MFA when SMS verification is enabled for sign-in."
+    ),
+    "sign_in_experiences.email_verification_code_cannot_be_used_for_sign_in": (
+        "Email verification code cannot be used for sign-in when it is enabled for MFA."
+    ),
+    "sign_in_experiences.phone_verification_code_cannot_be_used_for_sign_in": (
+        "SMS verification code cannot be used for sign-in when it is enabled for MFA."
+    ),
+    "sign_in_experiences.adaptive_mfa_requires_mfa": "MFA must be enabled before enabling adaptive MFA.",
+    "sign_in_experiences.adaptive_mfa_requires_non_skippable_policy": (
+        "Adaptive MFA requires a non-skippable MFA prompt policy. "
+        "Use PromptOnlyAtSignInMandatory or PromptAtSignInAndSignUpMandatory."
+    ),
+    "sign_in_experiences.non_adaptive_mfa_requires_skippable_policy": (
+        "When adaptive MFA is disabled, MFA prompt policy must be skippable. "
+        "Do not use PromptOnlyAtSignInMandatory or PromptAtSignInAndSignUpMandatory."
+    ),
+    "sign_in_experiences.duplicated_sign_up_identifiers": "Duplicate sign-up identifiers detected.",
+    "sign_in_experiences.missing_sign_up_identifiers": "Primary sign-up identifier cannot be empty.",
+    "sign_in_experiences.invalid_custom_email_blocklist_format": (
+        "Invalid custom email blocklist items: {items}. Each item must be a valid email address or email domain, "
+        "e.g., foo@example.com or @example.com."
+    ),
+    "sign_in_experiences.invalid_custom_email_allowlist_format": (
+        "Invalid custom email allowlist items: {items}. Each item must be a valid email address or email domain, "
+        "e.g., foo@example.com or @example.com."
+    ),
+    "sign_in_experiences.forgot_password_method_requires_connector": (
+        "Forgot password method requires a corresponding {method} connector to be configured."
+    ),
+    "localization.cannot_delete_default_language": (
+        "You cannot delete {languageTag} language since it is used as default language of sign-in experience."
+    ),
+    "localization.invalid_translation_structure": "Invalid data schemas. Please check your input and try again.",
     "unknown": "Internal server error.",
 }
 
@@ -166,6 +224,10 @@ class Forbidden(GatehouseError):
 
 class NotFound(GatehouseError):
     status = 404
+
+
+class Conflict(GatehouseError):
+    status = 409
 
 
 class Unprocessable(GatehouseError):

@@ -14,7 +14,7 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
-from litestar.types import ControllerRouterHandler, Receive, Scope, Send
+from litestar.types import ASGIApp, ControllerRouterHandler, Receive, Scope, Send
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from sqlalchemy import text
@@ -215,6 +215,9 @@ class _Live:
             raise RuntimeError("the service has not started")
         return self.ctx
 
+    def get_or_none(self) -> ServiceContext | None:
+        return self.ctx
+
 
 def _bound(provide: Provide) -> Provide:
     """A component's provider takes the `ctx` dependency (typed `Any`, so litestar does not convert it).
@@ -235,6 +238,8 @@ def _bound(provide: Provide) -> Provide:
 FastRoute = Callable[[ServiceContext, Scope, Receive, Send], Awaitable[None]]
 # status, headers (without content-length) and body of a fast POST's answer
 FastAnswer = tuple[int, list[tuple[bytes, bytes]], bytes]
+#: wraps a service's HTTP handling; gets the app and a getter of the running ServiceContext (None before startup)
+HttpMiddleware = Callable[[ASGIApp, Callable[[], "ServiceContext | None"]], ASGIApp]
 # a fast POST route: the request's whole body in, an answer out, or None to let litestar answer it
 FastPost = Callable[[ServiceContext, Scope, bytes], Awaitable[FastAnswer | None]]
 FAST_POST_MAX_BODY = 65_536  # a larger body goes to litestar (and its request size limit)
@@ -252,7 +257,9 @@ class ServiceApp(Litestar):
     (errors: litestar's route then runs on the same body, replayed, so error answers keep their shape).
     The coroutine must be side-effect free when it returns None or raises."""
 
-    def __init__(self, *, live: _Live, access_log: bool, **kwargs: Any) -> None:
+    def __init__(
+        self, *, live: _Live, access_log: bool, http_middleware: HttpMiddleware | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self._live = live
         self._fast: dict[str, FastRoute] = {}
@@ -266,7 +273,10 @@ class ServiceApp(Litestar):
             fast_post = handler.opt.get("fast_post")
             if fast_post is not None:
                 self._fast_post.update(dict.fromkeys(handler.paths, fast_post))
-        self._observed = ObservabilityMiddleware(self._dispatch, access_log)
+        inner: ASGIApp = (
+            self._dispatch if http_middleware is None else http_middleware(self._dispatch, live.get_or_none)
+        )
+        self._observed = ObservabilityMiddleware(inner, access_log)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
         if scope["type"] == "http":
@@ -338,8 +348,10 @@ def create_service_app(
     dependencies: dict[str, Provide] | None = None,
     title: str,
     description: str = "",
+    http_middleware: "HttpMiddleware | None" = None,
 ) -> Litestar:
-    """A Gatehouse service: `schema` is the context schema whose outbox it relays (None: stateless)."""
+    """A Gatehouse service: `schema` is the context schema whose outbox it relays (None: stateless);
+    `http_middleware` wraps every HTTP request inside the observability middleware (fast paths included)."""
     configure_logging(settings.service_name, settings.log_level)
     live = _Live()
     configure_tracing(settings.service_name, settings.otel_exporter_otlp_endpoint)
@@ -390,6 +402,7 @@ def create_service_app(
     return ServiceApp(
         live=live,
         access_log=settings.log_level == "debug",
+        http_middleware=http_middleware,
         route_handlers=[health, ready, *route_handlers],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,

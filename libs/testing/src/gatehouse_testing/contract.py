@@ -11,10 +11,7 @@ import pytest
 from litestar import Litestar
 
 REPO = Path(__file__).resolve().parents[4]
-CANDIDATES = [
-    REPO.parent / "shared" / "contract" / "management.openapi.json",
-    Path("/work/shared/contract/management.openapi.json"),
-]
+CONTRACT_DIRS = [REPO.parent / "shared" / "contract", Path("/work/shared/contract")]
 METHODS = ("get", "put", "post", "delete", "patch")
 
 Operation = tuple[str, str]  # (METHOD, path as Logto spells it)
@@ -30,12 +27,14 @@ def operations(doc: dict[str, Any]) -> Operations:
     }
 
 
-def logto_operations() -> Operations:
-    """The contract's operations; the test is skipped where the contract is not beside the repository."""
-    for candidate in CANDIDATES:
+def logto_operations(document: str = "management") -> Operations:
+    """The operations of one of the contract's documents (`management`, `experience`, `account`); the test
+    is skipped where the contract is not beside the repository."""
+    candidates = [directory / f"{document}.openapi.json" for directory in CONTRACT_DIRS]
+    for candidate in candidates:
         if candidate.is_file():
             return operations(json.loads(candidate.read_text()))
-    pytest.skip(f"Logto's contract is not here: {', '.join(map(str, CANDIDATES))}")
+    pytest.skip(f"Logto's contract is not here: {', '.join(map(str, candidates))}")
 
 
 def service_operations(app: Litestar) -> Operations:

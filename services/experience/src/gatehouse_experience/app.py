@@ -1,12 +1,29 @@
-"""Wires the experience service: its schema's outbox relay, health and readiness; no API routes yet."""
+"""Wires the experience service: the sign-in flow of Logto's Experience API (identity answers its RPCs)."""
 
 from gatehouse_platform.config import load_settings
-from gatehouse_platform.service import create_service_app
+from gatehouse_platform.service import ServiceContext, component, create_service_app
 from litestar import Litestar
 
+from gatehouse_experience.api import experience
 from gatehouse_experience.config import ExperienceSettings
+from gatehouse_experience.interactions import InteractionStore
+from gatehouse_experience.sign_in import SignInFlow
+
+COMPONENTS = ("sign_in",)
+
+
+async def setup(ctx: ServiceContext) -> None:
+    ctx.components["sign_in"] = SignInFlow(ctx.engine, ctx.rpc, InteractionStore())
 
 
 def create_app(settings: ExperienceSettings | None = None) -> Litestar:
     settings = settings or load_settings(ExperienceSettings)
-    return create_service_app(settings, route_handlers=[], schema="experience", title="Gatehouse experience")
+    return create_service_app(
+        settings,
+        route_handlers=experience.ROUTES,
+        schema="experience",
+        setup=setup,
+        dependencies={name: component(name) for name in COMPONENTS},
+        title="Gatehouse experience",
+        description="The sign-in flow of Logto's Experience API.",
+    )

@@ -30,6 +30,7 @@ from gatehouse_identity.oidc.authorization import AuthorizationService
 from gatehouse_identity.oidc.backchannel import BackchannelLogout
 from gatehouse_identity.oidc.clients import ClientCache
 from gatehouse_identity.oidc.cookies import CookieSigner
+from gatehouse_identity.oidc.cors import OidcCors
 from gatehouse_identity.oidc.device import DeviceFlow
 from gatehouse_identity.oidc.end_session import EndSession
 from gatehouse_identity.oidc.grants.authorization_code import AuthorizationCodeGrant
@@ -57,6 +58,7 @@ from gatehouse_identity.services.subject_tokens import SubjectTokenService
 from gatehouse_identity.services.user_identities import UserIdentityService
 from gatehouse_identity.services.user_mfa import UserMfaService
 from gatehouse_identity.services.users import UserService
+from gatehouse_identity.user_rpc import register_user_rpc
 
 
 async def setup(ctx: ServiceContext) -> None:
@@ -91,6 +93,8 @@ async def setup(ctx: ServiceContext) -> None:
     ]
     hasura_authn = HasuraAuthn(ctx.engine, keyring, settings.issuer)
     register_interaction_rpc(ctx, authorization)
+    users = UserService(ctx.engine, UserStore(), passwords, ctx.outbox)
+    register_user_rpc(ctx, users, UserStore())
     ctx.components.update(
         keyring=keyring,
         clients=clients,
@@ -104,7 +108,7 @@ async def setup(ctx: ServiceContext) -> None:
         hasura_authn=hasura_authn,
         user_sessions=UserSessionService(ctx.engine, UserStore()),
         token_endpoint=TokenEndpoint(clients, grants),
-        users=UserService(ctx.engine, UserStore(), passwords, ctx.outbox),
+        users=users,
         user_identities=UserIdentityService(ctx.engine, UserStore(), UserIdentityStore(), ctx.outbox),
         user_mfa=UserMfaService(ctx.engine, UserStore(), ctx.outbox),
         personal_access_tokens=PersonalAccessTokenService(ctx.engine, PersonalAccessTokenStore(), UserStore()),
@@ -170,6 +174,7 @@ def create_app(settings: IdentitySettings | None = None) -> Litestar:
     )
     return create_service_app(
         settings,
+        http_middleware=OidcCors,
         # `/oidc` and `/api/authn` stay unguarded
         route_handlers=[*oidc.ROUTES, *oidc_device.ROUTES, *authn.ROUTES, management_api],
         schema="identity",

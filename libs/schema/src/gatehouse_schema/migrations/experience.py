@@ -1,4 +1,23 @@
 from gatehouse_schema.migrations.common import outbox_and_inbox
 from gatehouse_schema.migrations.step import Migration
 
-MIGRATIONS = [Migration(1, "outbox and inbox", outbox_and_inbox("experience"))]
+MIGRATIONS = [
+    Migration(1, "outbox and inbox", outbox_and_inbox("experience")),
+    Migration(
+        2,
+        "experience interactions",
+        """
+CREATE TABLE experience.interactions (
+    tenant_id varchar(21) NOT NULL,
+    id varchar(64) NOT NULL,
+    interaction_event varchar(32) NOT NULL,
+    user_id varchar(21),
+    verifications jsonb NOT NULL DEFAULT '[]',
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX interactions_updated_at ON experience.interactions (updated_at);
+""",
+    ),
+]

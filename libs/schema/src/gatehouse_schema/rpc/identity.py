@@ -45,3 +45,26 @@ class InteractionResult(msgspec.Struct, kw_only=True, rename="camel", omit_defau
 
 class InteractionResultReply(msgspec.Struct, kw_only=True, rename="camel"):
     redirect_to: str
+
+
+USER_VERIFY_PASSWORD = "user.verify_password"
+
+
+class PasswordIdentifier(msgspec.Struct, kw_only=True, frozen=True):
+    """Logto's sign-in identifier: `username`, `email` or `phone`, and its value."""
+
+    type: str
+    value: str
+
+
+class VerifyPassword(msgspec.Struct, kw_only=True, rename="camel"):
+    """Experience checks a sign-in password: 422 `session.invalid_credentials` for an unknown identifier or
+    a wrong password, 401 `user.suspended` for a suspended user."""
+
+    identifier: PasswordIdentifier
+    password: str
+
+
+class VerifiedUser(msgspec.Struct, kw_only=True, rename="camel"):
+    user_id: str
+    mfa_factors: list[str]  # the types of the user's MFA factors (Totp, WebAuthn, BackupCode)

@@ -1,8 +1,25 @@
-"""The experience context. Interaction and verification tables come with the experience service."""
+"""The experience context: the state of each sign-in (an experience interaction, keyed by the OIDC
+interaction it belongs to) and its verification records."""
 
-from gatehouse_schema.tables.common import inbox_table, outbox_table
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+from gatehouse_schema.tables.common import inbox_table, metadata, outbox_table
 
 SCHEMA = "experience"
 
 outbox = outbox_table(SCHEMA)
 inbox = inbox_table(SCHEMA)
+
+interactions = sa.Table(
+    "interactions",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("id", sa.String(64), primary_key=True),  # the OIDC interaction's uid (identity's)
+    sa.Column("interaction_event", sa.String(32), nullable=False),
+    sa.Column("user_id", sa.String(21)),
+    sa.Column("verifications", JSONB, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    schema=SCHEMA,
+)

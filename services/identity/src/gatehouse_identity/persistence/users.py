@@ -71,6 +71,19 @@ class UserStore:
         row = (await conn.execute(query.with_for_update() if lock else query)).one_or_none()
         return None if row is None else _record(row)
 
+    async def find_by_identifier(
+        self, conn: AsyncConnection, tenant_id: str, kind: str, value: str
+    ) -> UserRecord | None:
+        """The user a sign-in identifier names: `username` and `email` case-insensitively (as their unique
+        indexes compare), `phone` exactly."""
+        column = {"username": users.c.username, "email": users.c.primary_email, "phone": users.c.primary_phone}[kind]
+        match = column == value if kind == "phone" else sa.func.lower(column) == value.lower()
+        query = sa.select(*user_columns(), users.c.password_encrypted, users.c.password_encryption_method).where(
+            users.c.tenant_id == tenant_id, match
+        )
+        row = (await conn.execute(query.limit(1))).one_or_none()
+        return None if row is None else _record(row)
+
     async def identifier_taken(
         self, conn: AsyncConnection, tenant_id: str, column: str, value: str, except_id: str | None = None
     ) -> bool:

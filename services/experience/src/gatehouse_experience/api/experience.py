@@ -1,0 +1,99 @@
+"""Routes of Logto's Experience API that the sign-in flow uses (operation ids are Logto's); the flow itself
+is `sign_in.py`."""
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+from gatehouse_platform.tenancy import tenant_of
+from gatehouse_schema.rpc.identity import PasswordIdentifier
+from litestar import Request, post, put
+from litestar.params import Body
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+
+from gatehouse_experience.sign_in import SignInFlow
+
+TAGS = ["Experience"]
+AnyRequest = Request[Any, Any, Any]
+INTERACTION_COOKIE = "_interaction"
+
+
+class InitInteraction(msgspec.Struct, kw_only=True, rename="camel"):
+    interaction_event: Literal["SignIn", "Register", "ForgotPassword"]
+    captcha_token: str | None = None
+
+
+class Identifier(msgspec.Struct, kw_only=True):
+    type: Literal["username", "email", "phone"]
+    value: str
+
+
+class PasswordBody(msgspec.Struct, kw_only=True):
+    identifier: Identifier
+    password: Annotated[str, msgspec.Meta(min_length=1)]
+
+
+class VerificationId(msgspec.Struct, kw_only=True, rename="camel"):
+    verification_id: str
+
+
+class IdentifyBody(msgspec.Struct, kw_only=True, rename="camel"):
+    verification_id: str | None = None
+
+
+class Redirect(msgspec.Struct, kw_only=True, rename="camel"):
+    redirect_to: str
+
+
+def _cookie(request: AnyRequest) -> str | None:
+    return request.cookies.get(INTERACTION_COOKIE)
+
+
+@put(
+    "/api/experience",
+    operation_id="InitInteraction",
+    tags=TAGS,
+    status_code=HTTP_204_NO_CONTENT,
+    summary="Init new interaction",
+)
+async def init_interaction(request: AnyRequest, sign_in: SignInFlow, data: Annotated[InitInteraction, Body()]) -> None:
+    await sign_in.start(tenant_of(request), _cookie(request), data.interaction_event)
+
+
+@post(
+    "/api/experience/verification/password",
+    operation_id="CreatePasswordVerification",
+    tags=TAGS,
+    status_code=HTTP_200_OK,
+    summary="Create password verification record",
+)
+async def create_password_verification(
+    request: AnyRequest, sign_in: SignInFlow, data: Annotated[PasswordBody, Body()]
+) -> VerificationId:
+    identifier = PasswordIdentifier(type=data.identifier.type, value=data.identifier.value)
+    verification_id = await sign_in.verify_password(tenant_of(request), _cookie(request), identifier, data.password)
+    return VerificationId(verification_id=verification_id)
+
+
+@post(
+    "/api/experience/identification",
+    operation_id="IdentifyUser",
+    tags=TAGS,
+    status_code=HTTP_204_NO_CONTENT,
+    summary="Identify user for the current interaction",
+)
+async def identify_user(request: AnyRequest, sign_in: SignInFlow, data: Annotated[IdentifyBody, Body()]) -> None:
+    await sign_in.identify(tenant_of(request), _cookie(request), data.verification_id)
+
+
+@post(
+    "/api/experience/submit",
+    operation_id="SubmitInteraction",
+    tags=TAGS,
+    status_code=HTTP_200_OK,
+    summary="Submit interaction",
+)
+async def submit_interaction(request: AnyRequest, sign_in: SignInFlow) -> Redirect:
+    return Redirect(redirect_to=await sign_in.submit(tenant_of(request), _cookie(request)))
+
+
+ROUTES = [init_interaction, create_password_verification, identify_user, submit_interaction]

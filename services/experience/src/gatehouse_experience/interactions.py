@@ -1,0 +1,58 @@
+"""The experience interactions table: one row per OIDC interaction being signed in, with its verification
+records (what the user proved) and the user it identified."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from gatehouse_schema.tables.experience import interactions
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+@dataclass
+class Interaction:
+    id: str
+    interaction_event: str
+    user_id: str | None
+    verifications: list[dict[str, Any]] = field(default_factory=list)
+
+    def verification(self, verification_id: str) -> dict[str, Any] | None:
+        return next((v for v in self.verifications if v.get("id") == verification_id), None)
+
+
+class InteractionStore:
+    async def start(self, conn: AsyncConnection, tenant_id: str, uid: str, event: str) -> None:
+        """A new experience interaction for the OIDC interaction `uid`; an earlier one is replaced."""
+        values: dict[str, Any] = {
+            "interaction_event": event,
+            "user_id": None,
+            "verifications": [],
+            "updated_at": sa.func.now(),
+        }
+        await conn.execute(
+            insert(interactions)
+            .values(tenant_id=tenant_id, id=uid, created_at=sa.func.now(), **values)
+            .on_conflict_do_update(index_elements=[interactions.c.tenant_id, interactions.c.id], set_=values)
+        )
+
+    async def get(self, conn: AsyncConnection, tenant_id: str, uid: str, *, lock: bool = False) -> Interaction | None:
+        query = sa.select(
+            interactions.c.id, interactions.c.interaction_event, interactions.c.user_id, interactions.c.verifications
+        ).where(interactions.c.tenant_id == tenant_id, interactions.c.id == uid)
+        row = (await conn.execute(query.with_for_update() if lock else query)).one_or_none()
+        if row is None:
+            return None
+        return Interaction(row.id, row.interaction_event, row.user_id, list(row.verifications or []))
+
+    async def save(self, conn: AsyncConnection, tenant_id: str, interaction: Interaction) -> None:
+        await conn.execute(
+            sa.update(interactions)
+            .where(interactions.c.tenant_id == tenant_id, interactions.c.id == interaction.id)
+            .values(user_id=interaction.user_id, verifications=interaction.verifications, updated_at=sa.func.now())
+        )
+
+    async def delete(self, conn: AsyncConnection, tenant_id: str, uid: str) -> None:
+        await conn.execute(
+            sa.delete(interactions).where(interactions.c.tenant_id == tenant_id, interactions.c.id == uid)
+        )

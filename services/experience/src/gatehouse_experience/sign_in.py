@@ -1,0 +1,129 @@
+"""The sign-in flow of Logto's Experience API, for a browser an OIDC authorization request sent to the
+sign-in page: start (`SignIn`), verify a password, identify the user, submit.
+
+Every step names its OIDC interaction through the `_interaction` cookie identity set at `/oidc/auth`
+(resolved with the `interaction.get` RPC); the password is checked by identity (`user.verify_password`:
+the digest never leaves it); submitting reports the user with `interaction.result` and answers with the
+URL identity finishes the authorization at. Only `SignIn` is served so far: `Register` and
+`ForgotPassword` need the profile routes, which come later.
+"""
+
+import secrets
+
+from gatehouse_platform.errors import BadRequest, Conflict, Forbidden, NotFound
+from gatehouse_platform.rpc import RpcClient
+from gatehouse_schema.rpc.identity import (
+    INTERACTION_GET,
+    INTERACTION_RESULT,
+    USER_VERIFY_PASSWORD,
+    InteractionDetails,
+    InteractionGet,
+    InteractionResult,
+    InteractionResultReply,
+    PasswordIdentifier,
+    VerifiedUser,
+    VerifyPassword,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gatehouse_experience.interactions import Interaction, InteractionStore
+
+SIGN_IN = "SignIn"
+PASSWORD = "Password"
+
+
+class SignInFlow:
+    def __init__(self, engine: AsyncEngine, rpc: RpcClient, store: InteractionStore) -> None:
+        self.engine = engine
+        self.rpc = rpc
+        self.store = store
+
+    async def _uid(self, cookie: str | None) -> str:
+        """The OIDC interaction of the browser's `_interaction` cookie (404 `session.not_found` without one)."""
+        if not cookie:
+            raise NotFound("session.not_found")
+        details = await self.rpc.call("identity", INTERACTION_GET, InteractionGet(cookie=cookie), InteractionDetails)
+        return details.uid
+
+    async def _interaction(self, tenant_id: str, uid: str, *, lock: bool = False) -> Interaction:
+        async with self.engine.connect() as conn:
+            interaction = await self.store.get(conn, tenant_id, uid, lock=lock)
+        if interaction is None:
+            raise NotFound("session.interaction_not_found")
+        return interaction
+
+    async def start(self, tenant_id: str, cookie: str | None, event: str) -> None:
+        if event != SIGN_IN:
+            raise BadRequest("session.interaction_event_not_supported")
+        uid = await self._uid(cookie)
+        async with self.engine.begin() as conn:
+            await self.store.start(conn, tenant_id, uid, event)
+
+    async def verify_password(
+        self, tenant_id: str, cookie: str | None, identifier: PasswordIdentifier, password: str
+    ) -> str:
+        """A verified password record (its id), or identity's 422 `session.invalid_credentials` / 401
+        `user.suspended`."""
+        uid = await self._uid(cookie)
+        await self._interaction(tenant_id, uid)
+        verified = await self.rpc.call(
+            "identity",
+            USER_VERIFY_PASSWORD,
+            VerifyPassword(identifier=identifier, password=password),
+            VerifiedUser,
+            timeout=10.0,  # a password hash takes tens of milliseconds; a queue of them takes longer
+        )
+        record = {
+            "id": secrets.token_urlsafe(16),
+            "type": PASSWORD,
+            "identifier": {"type": identifier.type, "value": identifier.value},
+            "verified": True,
+            "userId": verified.user_id,
+            "mfaFactors": verified.mfa_factors,
+        }
+        async with self.engine.begin() as conn:
+            interaction = await self.store.get(conn, tenant_id, uid, lock=True)
+            if interaction is None:
+                raise NotFound("session.interaction_not_found")
+            interaction.verifications.append(record)
+            await self.store.save(conn, tenant_id, interaction)
+        return str(record["id"])
+
+    async def identify(self, tenant_id: str, cookie: str | None, verification_id: str | None) -> None:
+        uid = await self._uid(cookie)
+        async with self.engine.begin() as conn:
+            interaction = await self.store.get(conn, tenant_id, uid, lock=True)
+            if interaction is None:
+                raise NotFound("session.interaction_not_found")
+            record = interaction.verification(verification_id) if verification_id else None
+            if record is None:
+                raise NotFound("session.verification_session_not_found")
+            user_id = record.get("userId")
+            if not record.get("verified") or not user_id:
+                raise BadRequest("session.verification_failed")
+            if interaction.user_id is not None and interaction.user_id != user_id:
+                raise Conflict("session.identity_conflict")
+            interaction.user_id = str(user_id)
+            await self.store.save(conn, tenant_id, interaction)
+
+    async def submit(self, tenant_id: str, cookie: str | None) -> str:
+        """Reports the identified user to identity; the answer is where the browser goes next."""
+        uid = await self._uid(cookie)
+        interaction = await self._interaction(tenant_id, uid)
+        if interaction.user_id is None:
+            raise NotFound("session.identifier_not_found")
+        factors = next(
+            (v.get("mfaFactors") or [] for v in interaction.verifications if v.get("userId") == interaction.user_id),
+            [],
+        )
+        if factors:  # MFA verification routes come with the MFA flows: a user with factors cannot finish yet
+            raise Forbidden("session.mfa.require_mfa_verification")
+        reply = await self.rpc.call(
+            "identity",
+            INTERACTION_RESULT,
+            InteractionResult(uid=uid, account_id=interaction.user_id),
+            InteractionResultReply,
+        )
+        async with self.engine.begin() as conn:
+            await self.store.delete(conn, tenant_id, uid)
+        return reply.redirect_to

@@ -1,0 +1,166 @@
+"""Logto's Experience API sign-in: a browser sent to the sign-in page by `/oidc/auth` starts a `SignIn`
+interaction, verifies a password, identifies the user and submits; identity then finishes the
+authorization. And every way a step is refused."""
+
+import base64
+import hashlib
+import secrets
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import sqlalchemy as sa
+from gatehouse_schema.tables.identity import users
+from gatehouse_testing.oidc_flow import REDIRECT, make_flow_app
+from httpx import AsyncClient, Response
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+PASSWORD = "Experience pa55word!"
+
+
+async def make_user(identity: AsyncClient, auth: dict[str, str]) -> dict[str, Any]:
+    name = f"exp{secrets.token_hex(5)}"
+    body = {"username": name, "primaryEmail": f"{name}@example.com", "password": PASSWORD}
+    created = await identity.post("/api/users", json=body, headers=auth)
+    assert created.status_code == 200, created.text
+    return dict(created.json())
+
+
+class Browser:
+    """One browser: `/oidc/auth` on identity, then the Experience API with the `_interaction` cookie."""
+
+    def __init__(self, identity: AsyncClient, experience: AsyncClient) -> None:
+        # a cookie jar of its own (identity's session cookie included), on the same in-process app
+        self.identity = AsyncClient(transport=identity._transport, base_url="http://127.0.0.1")
+        self.experience = experience
+        self.verifier = secrets.token_urlsafe(48)
+        self.cookie = ""
+
+    async def authorize(self, client_id: str) -> None:
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(self.verifier.encode()).digest()).rstrip(b"=").decode()
+        params = {
+            "client_id": client_id,
+            "redirect_uri": REDIRECT,
+            "response_type": "code",
+            "scope": "openid profile",
+            "state": "s1",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+        started = await self.identity.get("/oidc/auth", params=params)
+        assert started.status_code == 303 and started.headers["location"].endswith("/sign-in"), started.text
+        self.cookie = started.cookies["_interaction"]
+
+    async def call(self, method: str, path: str, body: Any = None) -> Response:
+        headers = {"cookie": f"_interaction={self.cookie}"} if self.cookie else {}
+        return await self.experience.request(method, path, json=body, headers=headers)
+
+
+def error(response: Response, status: int, code: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.json()["code"] == code, response.text
+
+
+async def test_password_sign_in_finishes_the_authorization(
+    client: AsyncClient, identity: AsyncClient, db: AsyncEngine, auth: dict[str, str]
+) -> None:
+    user = await make_user(identity, auth)
+    app = await make_flow_app(db)
+    browser = Browser(identity, client)
+    await browser.authorize(app.id)
+
+    assert (await browser.call("PUT", "/api/experience", {"interactionEvent": "SignIn"})).status_code == 204
+    verified = await browser.call(
+        "POST",
+        "/api/experience/verification/password",
+        {"identifier": {"type": "email", "value": user["primaryEmail"]}, "password": PASSWORD},
+    )
+    assert verified.status_code == 200, verified.text
+    verification_id = verified.json()["verificationId"]
+    identified = await browser.call("POST", "/api/experience/identification", {"verificationId": verification_id})
+    assert identified.status_code == 204, identified.text
+    submitted = await browser.call("POST", "/api/experience/submit")
+    assert submitted.status_code == 200, submitted.text
+    redirect_to = submitted.json()["redirectTo"]
+
+    finished = await browser.identity.get(urlsplit(redirect_to).path)
+    assert finished.status_code == 303, finished.text
+    query = parse_qs(urlsplit(finished.headers["location"]).query)
+    assert finished.headers["location"].startswith(REDIRECT) and query["state"] == ["s1"]
+    form = {
+        "grant_type": "authorization_code",
+        "code": query["code"][0],
+        "redirect_uri": REDIRECT,
+        "code_verifier": browser.verifier,
+    }
+    tokens = await identity.post("/oidc/token", data=form, headers=app.auth())
+    assert tokens.status_code == 200, tokens.text
+    me = await identity.get("/oidc/me", headers={"Authorization": f"Bearer {tokens.json()['access_token']}"})
+    assert me.json()["sub"] == user["id"]
+    # the experience interaction is gone with the submit
+    error(await browser.call("POST", "/api/experience/submit"), 404, "session.not_found")
+
+
+async def test_each_step_refuses_what_it_must(
+    client: AsyncClient, identity: AsyncClient, db: AsyncEngine, auth: dict[str, str]
+) -> None:
+    user = await make_user(identity, auth)
+    app = await make_flow_app(db)
+    nobody = Browser(identity, client)
+    error(await nobody.call("PUT", "/api/experience", {"interactionEvent": "SignIn"}), 404, "session.not_found")
+    nobody.cookie = "forged.cookie"
+    error(await nobody.call("PUT", "/api/experience", {"interactionEvent": "SignIn"}), 404, "session.not_found")
+
+    browser = Browser(identity, client)
+    await browser.authorize(app.id)
+    password = {"identifier": {"type": "username", "value": user["username"]}, "password": PASSWORD}
+    # nothing started yet
+    error(
+        await browser.call("POST", "/api/experience/verification/password", password),
+        404,
+        "session.interaction_not_found",
+    )
+    error(
+        await browser.call("PUT", "/api/experience", {"interactionEvent": "Register"}),
+        400,
+        "session.interaction_event_not_supported",
+    )
+    error(await browser.call("PUT", "/api/experience", {"interactionEvent": "Nope"}), 400, "guard.invalid_input")
+    assert (await browser.call("PUT", "/api/experience", {"interactionEvent": "SignIn"})).status_code == 204
+
+    wrong = {**password, "password": "not it"}
+    error(
+        await browser.call("POST", "/api/experience/verification/password", wrong), 422, "session.invalid_credentials"
+    )
+    unknown = {"identifier": {"type": "username", "value": "ghost" + secrets.token_hex(3)}, "password": PASSWORD}
+    error(
+        await browser.call("POST", "/api/experience/verification/password", unknown), 422, "session.invalid_credentials"
+    )
+    error(
+        await browser.call("POST", "/api/experience/verification/password", {"identifier": {}}),
+        400,
+        "guard.invalid_input",
+    )
+    error(await browser.call("POST", "/api/experience/submit"), 404, "session.identifier_not_found")
+    error(
+        await browser.call("POST", "/api/experience/identification", {"verificationId": "unknown"}),
+        404,
+        "session.verification_session_not_found",
+    )
+
+    # a user with MFA factors cannot finish here yet
+    async with db.begin() as conn:
+        await conn.execute(
+            sa.update(users)
+            .where(users.c.id == user["id"])
+            .values(mfa_verifications=[{"id": "f1", "type": "Totp", "key": "K", "createdAt": "2026-01-01T00:00:00Z"}])
+        )
+    verified = await browser.call("POST", "/api/experience/verification/password", password)
+    assert verified.status_code == 200, verified.text
+    identified = await browser.call("POST", "/api/experience/identification", verified.json())
+    assert identified.status_code == 204, identified.text
+    error(await browser.call("POST", "/api/experience/submit"), 403, "session.mfa.require_mfa_verification")
+
+    # suspended: identity refuses the password check
+    suspended = await identity.patch(f"/api/users/{user['id']}/is-suspended", json={"isSuspended": True}, headers=auth)
+    assert suspended.status_code == 200
+    error(await browser.call("POST", "/api/experience/verification/password", password), 401, "user.suspended")
