@@ -10,9 +10,11 @@ from gatehouse_management.api import (
     application_secrets,
     application_settings,
     applications,
+    custom_phrases,
     member_roles,
     resources,
     roles,
+    sign_in_experience,
 )
 from gatehouse_management.config import ManagementSettings
 from gatehouse_management.events.user_roles import (
@@ -25,18 +27,26 @@ from gatehouse_management.persistence.application_secrets import SecretStore
 from gatehouse_management.persistence.application_settings import ApplicationSettingsStore
 from gatehouse_management.persistence.applications import ApplicationStore
 from gatehouse_management.persistence.consent_scopes import ConsentScopeStore
+from gatehouse_management.persistence.custom_phrases import CustomPhraseStore
 from gatehouse_management.persistence.resources import ResourceStore, ScopeStore
 from gatehouse_management.persistence.role_members import RoleMemberStore
 from gatehouse_management.persistence.roles import RoleStore
+from gatehouse_management.persistence.sign_in_experience import SignInExperienceStore
 from gatehouse_management.services.application_secrets import ApplicationSecretService
 from gatehouse_management.services.application_settings import ApplicationSettingsService
 from gatehouse_management.services.applications import ApplicationService
 from gatehouse_management.services.consent_scopes import ConsentScopeService
+from gatehouse_management.services.custom_phrases import CustomPhraseService
+from gatehouse_management.services.pwned_passwords import RangeApi
 from gatehouse_management.services.resources import ResourceService
 from gatehouse_management.services.role_assignments import RoleAssignmentService
 from gatehouse_management.services.roles import RoleService
+from gatehouse_management.services.sign_in_experience import SignInExperienceService
 
-COMPONENTS = ("applications", "secrets", "consent", "app_settings", "resources", "roles", "assignments")
+COMPONENTS = (
+    *("applications", "secrets", "consent", "app_settings", "resources", "roles", "assignments"),
+    *("sign_in_experience", "custom_phrases"),
+)
 
 
 async def setup(ctx: ServiceContext) -> None:
@@ -53,6 +63,12 @@ async def setup(ctx: ServiceContext) -> None:
         ctx.engine, apps, ApplicationSettingsStore(), role_store, ctx.outbox
     )
     s = ctx.settings
+    assert isinstance(s, ManagementSettings)
+    experiences, phrases = SignInExperienceStore(), CustomPhraseStore()
+    ctx.components["sign_in_experience"] = SignInExperienceService(
+        ctx.engine, experiences, phrases, RangeApi(s.pwned_passwords_url), ctx.outbox
+    )
+    ctx.components["custom_phrases"] = CustomPhraseService(ctx.engine, phrases, experiences, ctx.outbox)
     consumer = EventConsumer(
         js=ctx.js,
         engine=ctx.engine,
@@ -80,6 +96,8 @@ def create_app(settings: ManagementSettings | None = None) -> Litestar:
             *resources.ROUTES,
             *roles.ROUTES,
             *member_roles.ROUTES,
+            *sign_in_experience.ROUTES,
+            *custom_phrases.ROUTES,
         ],
         guards=[management_api_guard],
     )
@@ -90,5 +108,5 @@ def create_app(settings: ManagementSettings | None = None) -> Litestar:
         setup=setup,
         dependencies={name: component(name) for name in COMPONENTS},
         title="Gatehouse management",
-        description="Applications, API resources, scopes and roles.",
+        description="Applications, API resources, scopes, roles, the sign-in experience and custom phrases.",
     )

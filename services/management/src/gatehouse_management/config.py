@@ -8,3 +8,6 @@ class ManagementSettings(Settings, kw_only=True):
     # the busiest service (every Management API list and write): two processes use both cores of a small
     # machine; its outbox relays and consumers are safe to run twice (SKIP LOCKED, shared durable consumer)
     workers: int = 2
+    # Have I Been Pwned's range API for the `rejects.pwned` password rule (Logto's is
+    # https://api.pwnedpasswords.com/range/); empty: no outbound call, the rule is skipped
+    pwned_passwords_url: str = ""

@@ -1,5 +1,6 @@
-"""Seeding a tenant: the Management API resource, its `all` scope and the management-access role,
-plus (bootstrap) a machine-to-machine app holding that role. Running it again changes nothing."""
+"""Seeding a tenant: the Management API resource, its `all` scope, the management-access role and Logto's
+default sign-in experience, plus (bootstrap) a machine-to-machine app holding that role. Running it again
+changes nothing."""
 
 import asyncio
 import json
@@ -23,7 +24,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gatehouse_management.api.application_bodies import CreateApplication
+from gatehouse_management.persistence.sign_in_experience import SignInExperienceStore
 from gatehouse_management.services.applications import ApplicationService
+from gatehouse_management.services.sign_in_experience import default_settings
 
 MANAGEMENT_RESOURCE_ID = "management-api"
 MANAGEMENT_SCOPE_ID = "management-api-all"
@@ -50,9 +53,10 @@ async def _ensure(conn: AsyncConnection, table: sa.Table, match: dict[str, Any],
 
 
 async def seed_tenant(engine: AsyncEngine, tenant_id: str) -> str:
-    """Ensures the Management API resource, its `all` scope and the access role; returns the role id.
+    """Ensures the Management API resource, its `all` scope, the access role and the sign-in experience;
+    returns the role id.
 
-    Rows that already exist (also ones created through the API) are reused, never duplicated."""
+    Rows that already exist (also ones created or changed through the API) are reused, never duplicated."""
     indicator = management_resource_indicator(tenant_id)
     async with engine.begin() as conn:
         await conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"seed:{tenant_id}"})
@@ -99,6 +103,7 @@ async def seed_tenant(engine: AsyncEngine, tenant_id: str) -> str:
             .values(tenant_id=tenant_id, role_id=role_id, scope_id=scope_id)
             .on_conflict_do_nothing()
         )
+        await SignInExperienceStore().create_if_missing(conn, tenant_id, msgspec.to_builtins(default_settings()))
     return role_id
 
 

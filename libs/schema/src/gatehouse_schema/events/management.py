@@ -157,3 +157,29 @@ class RoleApplicationsUpdated(_ManagementEvent, kw_only=True, rename="camel"):
 
     def entity_id(self) -> str:
         return self.role_id
+
+
+class SignInExperienceUpdated(_ManagementEvent, kw_only=True, rename="camel"):
+    event_type: ClassVar[str] = "SignInExperience.Updated"
+    description: ClassVar[str] = (
+        "The tenant's sign-in experience changed (`PATCH /api/sign-in-exp`); `changed` names the top-level "
+        "fields the request wrote. Logto has no data hook for it, so it is not delivered to webhooks; it lets "
+        "readers of the settings (the hosted sign-in pages) drop their copy, and the audit log record the change."
+    )
+    changed: list[str]
+
+    def entity_id(self) -> str:
+        return "default"
+
+
+class CustomPhraseUpdated(_ManagementEvent, kw_only=True, rename="camel"):
+    event_type: ClassVar[str] = "CustomPhrase.Updated"
+    description: ClassVar[str] = (
+        "The custom phrases of a language were written (`PUT`) or deleted (`deleted`). The payload names the "
+        "language only. Logto has no data hook for it, so it is not delivered to webhooks."
+    )
+    language_tag: str
+    deleted: bool = False
+
+    def entity_id(self) -> str:
+        return self.language_tag

@@ -207,4 +207,26 @@ CREATE TRIGGER users_roles_fill_user_created_at BEFORE INSERT ON management.user
     EXECUTE FUNCTION management.users_roles_fill_user_created_at();
 """,
     ),
+    Migration(
+        5,
+        "the tenant's sign-in experience and custom phrases",
+        """
+-- one row per tenant (Logto's `default` sign-in experience); `settings` holds Logto's fields by their API names
+-- (color, signIn, passwordPolicy, ...): a PATCH replaces whole top-level fields, as Logto's jsonb `replace` mode
+CREATE TABLE management.sign_in_experiences (
+    tenant_id varchar(21) PRIMARY KEY,
+    id varchar(21) NOT NULL DEFAULT 'default' CHECK (id = 'default'),
+    settings jsonb NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE management.custom_phrases (
+    tenant_id varchar(21) NOT NULL,
+    language_tag varchar(16) NOT NULL,
+    id varchar(21) NOT NULL,
+    translation jsonb NOT NULL,
+    PRIMARY KEY (tenant_id, language_tag)
+);
+""",
+    ),
 ]

@@ -5,7 +5,9 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse_schema.api.users import FeaturedUser, User
@@ -155,6 +157,51 @@ async def user_ids_with_primary_email(conn: AsyncConnection, tenant_id: str, ema
         users.c.primary_email == email,
     )
     return set((await conn.execute(query)).scalars())
+
+
+class PasswordCheckInfo(msgspec.Struct, frozen=True):
+    """What Logto's password policy compares a password with (`rejects.userInfo`)."""
+
+    name: str | None
+    username: str | None
+    primary_email: str | None
+    primary_phone: str | None
+
+
+async def password_check_info(conn: AsyncConnection, tenant_id: str, user_id: str) -> PasswordCheckInfo | None:
+    """A user's name, username, primary email and phone, or None when there is no such user."""
+    row = (
+        await conn.execute(
+            sa.select(users.c.name, users.c.username, users.c.primary_email, users.c.primary_phone).where(
+                users.c.tenant_id == tenant_id, users.c.id == user_id
+            )
+        )
+    ).one_or_none()
+    return None if row is None else PasswordCheckInfo(row.name, row.username, row.primary_email, row.primary_phone)
+
+
+async def username_case_conflicts(
+    conn: AsyncConnection, tenant_id: str, limit: int
+) -> tuple[int, list[tuple[str, list[str]]]]:
+    """Usernames that differ only by case: how many such groups, and the first `limit` of them by lowercased
+    username, each with its users' ids (ordered)."""
+    lowered = sa.func.lower(users.c.username)
+    groups = (
+        sa.select(
+            lowered.label("username_lower"),
+            sa.func.array_agg(aggregate_order_by(users.c.id, users.c.id)).label("user_ids"),
+            sa.func.count().over().label("total"),
+        )
+        .where(users.c.tenant_id == tenant_id, users.c.username.is_not(None))
+        .group_by(lowered)
+        .having(sa.func.count() > 1)
+        .order_by(lowered)
+        .limit(limit)
+    )
+    rows = (await conn.execute(groups)).all()
+    if not rows:
+        return 0, []
+    return int(rows[0].total), [(r.username_lower, list(r.user_ids)) for r in rows]
 
 
 # The dashboard (hooks_audit). Days are UTC days; an interval is (start, end], as Logto's.

@@ -159,3 +159,23 @@ application_access_controls = sa.Table(
     sa.Column("rules", JSONB, nullable=False),
     schema=SCHEMA,
 )
+
+sign_in_experiences = sa.Table(
+    "sign_in_experiences",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("id", sa.String(21), nullable=False),
+    sa.Column("settings", JSONB, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    schema=SCHEMA,
+)
+
+custom_phrases = sa.Table(
+    "custom_phrases",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("language_tag", sa.String(16), primary_key=True),
+    sa.Column("id", sa.String(21), nullable=False),
+    sa.Column("translation", JSONB, nullable=False),
+    schema=SCHEMA,
+)
