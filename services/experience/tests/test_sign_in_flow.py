@@ -10,11 +10,28 @@ from urllib.parse import parse_qs, urlsplit
 
 import sqlalchemy as sa
 from gatehouse_schema.tables.identity import users
+from gatehouse_schema.tables.management import sign_in_experiences
 from gatehouse_testing.oidc_flow import REDIRECT, make_flow_app
 from httpx import AsyncClient, Response
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 PASSWORD = "Experience pa55word!"
+
+
+async def sign_in_methods(db: AsyncEngine, *identifiers: str, mode: str = "SignInAndRegister") -> None:
+    """The tenant's sign-in experience (management's row, as its seed and API write it), reduced to what
+    the sign-in flow reads: the sign-in mode and the password sign-in methods."""
+    methods = [
+        {"identifier": i, "password": True, "verificationCode": False, "isPasswordPrimary": True} for i in identifiers
+    ]
+    settings = {"signInMode": mode, "signIn": {"methods": methods}}
+    async with db.begin() as conn:
+        await conn.execute(
+            insert(sign_in_experiences)
+            .values(tenant_id="default", id="default", settings=settings, updated_at=sa.func.now())
+            .on_conflict_do_update(index_elements=[sign_in_experiences.c.tenant_id], set_={"settings": settings})
+        )
 
 
 async def make_user(identity: AsyncClient, auth: dict[str, str]) -> dict[str, Any]:
@@ -65,6 +82,7 @@ async def test_password_sign_in_finishes_the_authorization(
 ) -> None:
     user = await make_user(identity, auth)
     app = await make_flow_app(db)
+    await sign_in_methods(db, "username", "email")
     browser = Browser(identity, client)
     await browser.authorize(app.id)
 
@@ -105,6 +123,7 @@ async def test_each_step_refuses_what_it_must(
 ) -> None:
     user = await make_user(identity, auth)
     app = await make_flow_app(db)
+    await sign_in_methods(db, "username")
     nobody = Browser(identity, client)
     error(await nobody.call("PUT", "/api/experience", {"interactionEvent": "SignIn"}), 404, "session.not_found")
     nobody.cookie = "forged.cookie"
@@ -141,6 +160,15 @@ async def test_each_step_refuses_what_it_must(
         "guard.invalid_input",
     )
     error(await browser.call("POST", "/api/experience/submit"), 404, "session.identifier_not_found")
+    # the password is right, but email is not a sign-in method of this tenant
+    by_email = {"identifier": {"type": "email", "value": user["primaryEmail"]}, "password": PASSWORD}
+    verified = await browser.call("POST", "/api/experience/verification/password", by_email)
+    assert verified.status_code == 200, verified.text
+    error(
+        await browser.call("POST", "/api/experience/identification", verified.json()),
+        422,
+        "user.sign_in_method_not_enabled",
+    )
     error(
         await browser.call("POST", "/api/experience/identification", {"verificationId": "unknown"}),
         404,
@@ -159,6 +187,11 @@ async def test_each_step_refuses_what_it_must(
     identified = await browser.call("POST", "/api/experience/identification", verified.json())
     assert identified.status_code == 204, identified.text
     error(await browser.call("POST", "/api/experience/submit"), 403, "session.mfa.require_mfa_verification")
+
+    # a tenant in the Register sign-in mode starts no sign-in
+    await sign_in_methods(db, "username", mode="Register")
+    error(await browser.call("PUT", "/api/experience", {"interactionEvent": "SignIn"}), 403, "auth.forbidden")
+    await sign_in_methods(db, "username")
 
     # suspended: identity refuses the password check
     suspended = await identity.patch(f"/api/users/{user['id']}/is-suspended", json={"isSuspended": True}, headers=auth)

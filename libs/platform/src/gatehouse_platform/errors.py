@@ -84,6 +84,7 @@ MESSAGES: dict[str, str] = {
     "session.identifier_not_found": "User identifier not found. Please go back and sign in again.",
     "session.identity_conflict": "The interaction has already been identified with a different user account.",
     "session.mfa.require_mfa_verification": "Mfa verification is required to sign in.",
+    "user.sign_in_method_not_enabled": "This sign-in method is not enabled.",
     "session.interaction_event_not_supported": "Only `SignIn` interactions can be served here so far.",
     "role.name_in_use": "This role name {name} is already in use",
     "role.scope_exists": "The scope id {scopeId} has already been added to this role",

@@ -4,14 +4,19 @@ sign-in page: start (`SignIn`), verify a password, identify the user, submit.
 Every step names its OIDC interaction through the `_interaction` cookie identity set at `/oidc/auth`
 (resolved with the `interaction.get` RPC); the password is checked by identity (`user.verify_password`:
 the digest never leaves it); submitting reports the user with `interaction.result` and answers with the
-URL identity finishes the authorization at. Only `SignIn` is served so far: `Register` and
-`ForgotPassword` need the profile routes, which come later.
+URL identity finishes the authorization at. The tenant's sign-in experience settings (management's) decide
+as in Logto: no `SignIn` in the `Register` sign-in mode (403 `auth.forbidden`), and a password identifies
+a user only by an identifier type whose sign-in method allows a password (422
+`user.sign_in_method_not_enabled`). Only `SignIn` is served so far: `Register` and `ForgotPassword` need
+the profile routes, which come later.
 """
 
 import secrets
+from typing import Any
 
-from gatehouse_platform.errors import BadRequest, Conflict, Forbidden, NotFound
+from gatehouse_platform.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
 from gatehouse_platform.rpc import RpcClient
+from gatehouse_schema.queries.management import sign_in_settings
 from gatehouse_schema.rpc.identity import (
     INTERACTION_GET,
     INTERACTION_RESULT,
@@ -30,6 +35,11 @@ from gatehouse_experience.interactions import Interaction, InteractionStore
 
 SIGN_IN = "SignIn"
 PASSWORD = "Password"
+
+
+def _password_sign_in_enabled(settings: dict[str, Any] | None, identifier_type: str) -> bool:
+    methods = ((settings or {}).get("signIn") or {}).get("methods") or []
+    return any(m.get("identifier") == identifier_type and m.get("password") for m in methods if isinstance(m, dict))
 
 
 class SignInFlow:
@@ -57,6 +67,9 @@ class SignInFlow:
             raise BadRequest("session.interaction_event_not_supported")
         uid = await self._uid(cookie)
         async with self.engine.begin() as conn:
+            settings = await sign_in_settings(conn, tenant_id) or {}
+            if settings.get("signInMode") == "Register":
+                raise Forbidden("auth.forbidden")
             await self.store.start(conn, tenant_id, uid, event)
 
     async def verify_password(
@@ -101,6 +114,8 @@ class SignInFlow:
             user_id = record.get("userId")
             if not record.get("verified") or not user_id:
                 raise BadRequest("session.verification_failed")
+            if not _password_sign_in_enabled(await sign_in_settings(conn, tenant_id), record["identifier"]["type"]):
+                raise Unprocessable("user.sign_in_method_not_enabled")
             if interaction.user_id is not None and interaction.user_id != user_id:
                 raise Conflict("session.identity_conflict")
             interaction.user_id = str(user_id)
@@ -112,8 +127,13 @@ class SignInFlow:
         interaction = await self._interaction(tenant_id, uid)
         if interaction.user_id is None:
             raise NotFound("session.identifier_not_found")
+        # the user's factors as of their latest verification in this interaction
         factors = next(
-            (v.get("mfaFactors") or [] for v in interaction.verifications if v.get("userId") == interaction.user_id),
+            (
+                v.get("mfaFactors") or []
+                for v in reversed(interaction.verifications)
+                if v.get("userId") == interaction.user_id
+            ),
             [],
         )
         if factors:  # MFA verification routes come with the MFA flows: a user with factors cannot finish yet

@@ -276,3 +276,11 @@ async def existing_scope_ids(conn: AsyncConnection, tenant_id: str, ids: Sequenc
         sa.select(t.scopes.c.id).where(t.scopes.c.tenant_id == tenant_id, t.scopes.c.id.in_(list(ids)))
     )
     return set(rows.scalars())
+
+
+async def sign_in_settings(conn: AsyncConnection, tenant_id: str) -> dict[str, Any] | None:
+    """The tenant's sign-in experience settings (Logto's camelCase document), None before the seed wrote them:
+    experience enforces the sign-in mode and methods with them."""
+    query = sa.select(t.sign_in_experiences.c.settings).where(t.sign_in_experiences.c.tenant_id == tenant_id)
+    settings: dict[str, Any] | None = (await conn.execute(query)).scalar_one_or_none()
+    return settings
