@@ -12,6 +12,9 @@ SERVED: set[Operation] = {
     ("POST", "/api/experience/verification/password"),
     ("POST", "/api/experience/identification"),
     ("POST", "/api/experience/submit"),
+    ("PUT", "/api/experience/interaction-event"),
+    ("POST", "/api/experience/profile"),
+    ("POST", "/api/experience/verification/totp/verify"),
 }
 
 

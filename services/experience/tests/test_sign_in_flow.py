@@ -5,10 +5,15 @@ authorization. And every way a step is refused."""
 import base64
 import hashlib
 import secrets
+import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import msgspec
 import sqlalchemy as sa
+from gatehouse_identity.domain.mfa import totp_code
+from gatehouse_schema.events import CloudEvent
+from gatehouse_schema.tables.experience import outbox
 from gatehouse_schema.tables.identity import users
 from gatehouse_schema.tables.management import sign_in_experiences
 from gatehouse_testing.oidc_flow import REDIRECT, make_flow_app
@@ -17,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 PASSWORD = "Experience pa55word!"
+TOTP_SECRET = "JBSWY3DPEHPK3PXP"
 
 
 async def sign_in_methods(db: AsyncEngine, *identifiers: str, mode: str = "SignInAndRegister") -> None:
@@ -114,6 +120,15 @@ async def test_password_sign_in_finishes_the_authorization(
     assert tokens.status_code == 200, tokens.text
     me = await identity.get("/oidc/me", headers={"Authorization": f"Bearer {tokens.json()['access_token']}"})
     assert me.json()["sub"] == user["id"]
+    # Logto's PostSignIn interaction hook event went out through experience's outbox
+    async with db.connect() as conn:
+        rows = (await conn.execute(sa.select(outbox.c.payload).where(outbox.c.subject.like("%PostSignIn")))).all()
+    events = [msgspec.json.decode(bytes(r.payload), type=CloudEvent) for r in rows]
+    mine = [e for e in events if msgspec.json.decode(e.data)["userId"] == user["id"]]
+    assert len(mine) == 1
+    data = msgspec.json.decode(mine[0].data)
+    assert data["interactionEvent"] == "SignIn" and data["user"]["username"] == user["username"]
+    assert data["application"]["id"] == app.id and mine[0].actor is not None and mine[0].actor.id == user["id"]
     # the experience interaction is gone with the submit
     error(await browser.call("POST", "/api/experience/submit"), 404, "session.not_found")
 
@@ -139,7 +154,7 @@ async def test_each_step_refuses_what_it_must(
         "session.interaction_not_found",
     )
     error(
-        await browser.call("PUT", "/api/experience", {"interactionEvent": "Register"}),
+        await browser.call("PUT", "/api/experience", {"interactionEvent": "ForgotPassword"}),
         400,
         "session.interaction_event_not_supported",
     )
@@ -180,7 +195,11 @@ async def test_each_step_refuses_what_it_must(
         await conn.execute(
             sa.update(users)
             .where(users.c.id == user["id"])
-            .values(mfa_verifications=[{"id": "f1", "type": "Totp", "key": "K", "createdAt": "2026-01-01T00:00:00Z"}])
+            .values(
+                mfa_verifications=[
+                    {"id": "f1", "type": "Totp", "key": TOTP_SECRET, "createdAt": "2026-01-01T00:00:00Z"}
+                ]
+            )
         )
     verified = await browser.call("POST", "/api/experience/verification/password", password)
     assert verified.status_code == 200, verified.text
@@ -188,10 +207,30 @@ async def test_each_step_refuses_what_it_must(
     assert identified.status_code == 204, identified.text
     error(await browser.call("POST", "/api/experience/submit"), 403, "session.mfa.require_mfa_verification")
 
+    # ...until the user verifies a TOTP code of their factor
+    error(
+        await browser.call("POST", "/api/experience/verification/totp/verify", {"code": "000000"}),
+        400,
+        "session.mfa.invalid_totp_code",
+    )
+    error(
+        await browser.call("POST", "/api/experience/verification/totp/verify", {"code": "1", "verificationId": "new"}),
+        404,
+        "session.verification_session_not_found",
+    )
+    code = totp_code(TOTP_SECRET, int(time.time() // 30))
+    totp = await browser.call("POST", "/api/experience/verification/totp/verify", {"code": code})
+    assert totp.status_code == 200 and totp.json()["verificationId"], totp.text
+    submitted = await browser.call("POST", "/api/experience/submit")
+    assert submitted.status_code == 200 and "/oidc/auth/" in submitted.json()["redirectTo"], submitted.text
+
+    browser = Browser(identity, client)
+    await browser.authorize(app.id)
     # a tenant in the Register sign-in mode starts no sign-in
     await sign_in_methods(db, "username", mode="Register")
     error(await browser.call("PUT", "/api/experience", {"interactionEvent": "SignIn"}), 403, "auth.forbidden")
     await sign_in_methods(db, "username")
+    assert (await browser.call("PUT", "/api/experience", {"interactionEvent": "SignIn"})).status_code == 204
 
     # suspended: identity refuses the password check
     suspended = await identity.patch(f"/api/users/{user['id']}/is-suspended", json={"isSuspended": True}, headers=auth)

@@ -18,11 +18,13 @@ from gatehouse_schema.events import (
     Actor,
     EventData,
     OrganizationMembershipUpdated,
+    PostSignIn,
     RoleCreated,
     UserCreated,
     event_subject,
     make_event,
 )
+from gatehouse_schema.events.experience import InteractionApplication
 from gatehouse_schema.ids import generate_id
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -223,3 +225,28 @@ async def test_membership_payload_names_only_what_changed(
     payload = request.json()
     assert payload["organizationId"] == "org-1" and payload["addedUserIds"] == ["u1", "u2"]
     assert "removedUserIds" not in payload and "addedApplicationIds" not in payload
+
+
+async def test_post_sign_in_reaches_hooks_with_logtos_interaction_payload(
+    client: AsyncClient, auth: dict[str, str], receiver: Receiver, engine: AsyncEngine, outbox: Outbox
+) -> None:
+    """Experience's PostSignIn (an interaction hook): the user, the application, `interactionEvent`, and the
+    request's IP as `userIp`."""
+    path = f"/{unique('signin')}"
+    await new_hook(client, auth, receiver.url(path), events=["PostSignIn"])
+    ada = user("ada")
+    app = InteractionApplication(id="app1", name="Web", is_third_party=False)
+    signer = Actor(type="user", id=ada.id, ip="203.0.113.9", user_agent="browser/1.0")
+    async with engine.begin() as conn:
+        await outbox.append(
+            conn,
+            PostSignIn(interaction_event="SignIn", interaction_id="uid1", user_id=ada.id, user=ada, application=app),
+            tenant_id="default",
+            actor=signer,
+        )
+    [request] = await receiver.wait_for(path)
+    payload = request.json()
+    assert payload["event"] == "PostSignIn" and payload["interactionEvent"] == "SignIn"
+    assert payload["userId"] == ada.id and payload["user"] == msgspec.to_builtins(ada)
+    assert payload["application"] == {"id": "app1", "name": "Web", "isThirdParty": False}
+    assert payload["userIp"] == "203.0.113.9" and "ip" not in payload and payload["userAgent"] == "browser/1.0"

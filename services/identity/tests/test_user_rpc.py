@@ -1,12 +1,29 @@
-"""`user.verify_password`, the sign-in password check experience asks identity for over NATS."""
+"""The user commands experience asks identity for over NATS: `user.verify_password`, `user.verify_totp` and
+`user.create`."""
 
 import secrets
+import time
 
 import pytest
+import sqlalchemy as sa
+from gatehouse_identity.domain.mfa import totp_code
 from gatehouse_platform.errors import GatehouseError
 from gatehouse_platform.rpc import RpcClient
-from gatehouse_schema.rpc.identity import USER_VERIFY_PASSWORD, PasswordIdentifier, VerifiedUser, VerifyPassword
+from gatehouse_schema.rpc.identity import (
+    USER_CREATE,
+    USER_VERIFY_PASSWORD,
+    USER_VERIFY_TOTP,
+    CreatedUser,
+    CreateUser,
+    PasswordIdentifier,
+    TotpVerified,
+    VerifiedUser,
+    VerifyPassword,
+    VerifyTotp,
+)
+from gatehouse_schema.tables.identity import outbox
 from httpx import AsyncClient
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 PASSWORD = "Sign-in pa55word!"
 
@@ -59,3 +76,52 @@ async def test_wrong_password_unknown_user_and_suspended_user(
     with pytest.raises(GatehouseError) as refused:
         await verify(rpc, "username", user["username"])
     assert refused.value.status == 401 and refused.value.code == "user.suspended"
+
+
+async def test_totp_code_of_the_bound_factor(client: AsyncClient, auth: dict[str, str], rpc: RpcClient) -> None:
+    user = await _user(client, auth)
+    request = VerifyTotp(user_id=user["id"], code="123456")
+    with pytest.raises(GatehouseError) as unbound:
+        await rpc.call("identity", USER_VERIFY_TOTP, request, TotpVerified)
+    assert unbound.value.status == 400 and unbound.value.code == "session.mfa.invalid_totp_code"
+    bound = await client.post(f"/api/users/{user['id']}/mfa-verifications", json={"type": "Totp"}, headers=auth)
+    assert bound.status_code == 200, bound.text
+    secret = bound.json()["secret"]
+    now = totp_code(secret, int(time.time() // 30))
+    verified = await rpc.call("identity", USER_VERIFY_TOTP, VerifyTotp(user_id=user["id"], code=now), TotpVerified)
+    assert verified.user_id == user["id"]
+    stale = totp_code(secret, int(time.time() // 30) - 5)
+    with pytest.raises(GatehouseError) as refused:
+        await rpc.call("identity", USER_VERIFY_TOTP, VerifyTotp(user_id=user["id"], code=stale), TotpVerified)
+    assert refused.value.code == "session.mfa.invalid_totp_code"
+
+
+async def test_create_registers_a_user_whose_password_signs_in(
+    client: AsyncClient, auth: dict[str, str], rpc: RpcClient, db: AsyncEngine
+) -> None:
+    name = f"Reg{secrets.token_hex(5)}"
+    created = await rpc.call("identity", USER_CREATE, CreateUser(username=name, password=PASSWORD), CreatedUser)
+    user = await client.get(f"/api/users/{created.user_id}", headers=auth)
+    assert user.status_code == 200, user.text
+    assert user.json()["username"] == name and user.json()["hasPassword"] is True
+    verified = await verify(rpc, "username", name.lower())
+    assert verified.user_id == created.user_id
+    # `User.Created` went through identity's outbox, in the user's transaction
+    async with db.connect() as conn:
+        rows = await conn.execute(
+            sa.select(outbox.c.payload).where(outbox.c.subject.endswith(".identity.User.Created"))
+        )
+        assert any(created.user_id.encode() in payload for payload in rows.scalars())
+
+
+async def test_create_refuses_a_taken_or_malformed_username(
+    client: AsyncClient, auth: dict[str, str], rpc: RpcClient
+) -> None:
+    user = await _user(client, auth)
+    for username, status, code in (
+        (user["username"].upper(), 422, "user.username_already_in_use"),
+        ("1starts-with-a-digit", 400, "guard.invalid_input"),
+    ):
+        with pytest.raises(GatehouseError) as refused:
+            await rpc.call("identity", USER_CREATE, CreateUser(username=username, password=PASSWORD), CreatedUser)
+        assert (refused.value.status, refused.value.code) == (status, code)

@@ -11,7 +11,8 @@ from gatehouse_management.api.sign_in_experience_bodies import (
     PasswordPolicy,
     RejectsPolicy,
 )
-from gatehouse_management.services.password_policy import (
+from gatehouse_management.services.pwned_passwords import RangeApi, Unreachable
+from gatehouse_schema.password_policy import (
     Policy,
     UserInfo,
     UserInfoRequired,
@@ -23,7 +24,6 @@ from gatehouse_management.services.password_policy import (
     sequence_length,
     user_info_length,
 )
-from gatehouse_management.services.pwned_passwords import RangeApi, Unreachable
 
 PLAIN = Policy(rejects=RejectsPolicy(pwned=False, repetition_and_sequence=False, user_info=False))
 

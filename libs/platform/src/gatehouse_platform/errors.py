@@ -83,9 +83,16 @@ MESSAGES: dict[str, str] = {
     "session.verification_failed": "The verification was not successful. Restart the verification flow and try again.",
     "session.identifier_not_found": "User identifier not found. Please go back and sign in again.",
     "session.identity_conflict": "The interaction has already been identified with a different user account.",
+    "session.mfa.invalid_totp_code": "Invalid TOTP code.",
     "session.mfa.require_mfa_verification": "Mfa verification is required to sign in.",
     "user.sign_in_method_not_enabled": "This sign-in method is not enabled.",
-    "session.interaction_event_not_supported": "Only `SignIn` interactions can be served here so far.",
+    "session.interaction_event_not_supported": "Only `SignIn` and `Register` interactions can be served here so far.",
+    "session.not_supported_for_forgot_password": "This operation is not supported for forgot password.",
+    "session.invalid_interaction_type": (
+        "This operation is not supported for the current interaction. Please initiate a new session."
+    ),
+    "user.missing_profile": "You need to provide additional info before signing-in.",
+    "password.rejected": "Password rejected. Please check if your password meets the requirements.",
     "role.name_in_use": "This role name {name} is already in use",
     "role.scope_exists": "The scope id {scopeId} has already been added to this role",
     "role.user_exists": "The user id {userId} is already been added to this role",

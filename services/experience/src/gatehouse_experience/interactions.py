@@ -1,5 +1,5 @@
 """The experience interactions table: one row per OIDC interaction being signed in, with its verification
-records (what the user proved) and the user it identified."""
+records (what the user proved), the profile a registration collects and the user it identified."""
 
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +16,9 @@ class Interaction:
     interaction_event: str
     user_id: str | None
     verifications: list[dict[str, Any]] = field(default_factory=list)
+    # Logto's interaction profile (camelCase keys); a registration's `password` stays here, in plain text,
+    # only until `user.create` hashes it and the profile is cleared
+    profile: dict[str, Any] = field(default_factory=dict)
 
     def verification(self, verification_id: str) -> dict[str, Any] | None:
         return next((v for v in self.verifications if v.get("id") == verification_id), None)
@@ -28,6 +31,7 @@ class InteractionStore:
             "interaction_event": event,
             "user_id": None,
             "verifications": [],
+            "profile": {},
             "updated_at": sa.func.now(),
         }
         await conn.execute(
@@ -38,18 +42,30 @@ class InteractionStore:
 
     async def get(self, conn: AsyncConnection, tenant_id: str, uid: str, *, lock: bool = False) -> Interaction | None:
         query = sa.select(
-            interactions.c.id, interactions.c.interaction_event, interactions.c.user_id, interactions.c.verifications
+            interactions.c.id,
+            interactions.c.interaction_event,
+            interactions.c.user_id,
+            interactions.c.verifications,
+            interactions.c.profile,
         ).where(interactions.c.tenant_id == tenant_id, interactions.c.id == uid)
         row = (await conn.execute(query.with_for_update() if lock else query)).one_or_none()
         if row is None:
             return None
-        return Interaction(row.id, row.interaction_event, row.user_id, list(row.verifications or []))
+        return Interaction(
+            row.id, row.interaction_event, row.user_id, list(row.verifications or []), dict(row.profile or {})
+        )
 
     async def save(self, conn: AsyncConnection, tenant_id: str, interaction: Interaction) -> None:
         await conn.execute(
             sa.update(interactions)
             .where(interactions.c.tenant_id == tenant_id, interactions.c.id == interaction.id)
-            .values(user_id=interaction.user_id, verifications=interaction.verifications, updated_at=sa.func.now())
+            .values(
+                interaction_event=interaction.interaction_event,
+                user_id=interaction.user_id,
+                verifications=interaction.verifications,
+                profile=interaction.profile,
+                updated_at=sa.func.now(),
+            )
         )
 
     async def delete(self, conn: AsyncConnection, tenant_id: str, uid: str) -> None:

@@ -7,34 +7,45 @@ the digest never leaves it); submitting reports the user with `interaction.resul
 URL identity finishes the authorization at. The tenant's sign-in experience settings (management's) decide
 as in Logto: no `SignIn` in the `Register` sign-in mode (403 `auth.forbidden`), and a password identifies
 a user only by an identifier type whose sign-in method allows a password (422
-`user.sign_in_method_not_enabled`). Only `SignIn` is served so far: `Register` and `ForgotPassword` need
-the profile routes, which come later.
+`user.sign_in_method_not_enabled`). `start` also begins a `Register` interaction, whose profile and user
+creation are `registration.py`'s; `ForgotPassword` needs verification codes and is not served.
 """
 
 import secrets
 from typing import Any
 
 from gatehouse_platform.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
+from gatehouse_platform.outbox import Outbox
 from gatehouse_platform.rpc import RpcClient
+from gatehouse_schema.events import Actor
+from gatehouse_schema.events.experience import InteractionApplication, PostRegister, PostSignIn
+from gatehouse_schema.queries import identity as identity_reads
+from gatehouse_schema.queries import management as management_reads
 from gatehouse_schema.queries.management import sign_in_settings
 from gatehouse_schema.rpc.identity import (
     INTERACTION_GET,
     INTERACTION_RESULT,
     USER_VERIFY_PASSWORD,
+    USER_VERIFY_TOTP,
     InteractionDetails,
     InteractionGet,
     InteractionResult,
     InteractionResultReply,
     PasswordIdentifier,
+    TotpVerified,
     VerifiedUser,
     VerifyPassword,
+    VerifyTotp,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gatehouse_experience.interactions import Interaction, InteractionStore
+from gatehouse_experience.registration import REGISTER, guard_interaction_event
 
 SIGN_IN = "SignIn"
 PASSWORD = "Password"
+TOTP = "Totp"
+MFA_VERIFICATIONS = frozenset({TOTP, "BackupCode", "WebAuthn"})
 
 
 def _password_sign_in_enabled(settings: dict[str, Any] | None, identifier_type: str) -> bool:
@@ -43,10 +54,16 @@ def _password_sign_in_enabled(settings: dict[str, Any] | None, identifier_type: 
 
 
 class SignInFlow:
-    def __init__(self, engine: AsyncEngine, rpc: RpcClient, store: InteractionStore) -> None:
+    def __init__(self, engine: AsyncEngine, rpc: RpcClient, store: InteractionStore, outbox: Outbox) -> None:
         self.engine = engine
         self.rpc = rpc
         self.store = store
+        self.outbox = outbox
+
+    async def _details(self, cookie: str | None) -> InteractionDetails:
+        if not cookie:
+            raise NotFound("session.not_found")
+        return await self.rpc.call("identity", INTERACTION_GET, InteractionGet(cookie=cookie), InteractionDetails)
 
     async def _uid(self, cookie: str | None) -> str:
         """The OIDC interaction of the browser's `_interaction` cookie (404 `session.not_found` without one)."""
@@ -63,13 +80,14 @@ class SignInFlow:
         return interaction
 
     async def start(self, tenant_id: str, cookie: str | None, event: str) -> None:
-        if event != SIGN_IN:
+        """A new `SignIn` or `Register` interaction (replacing any earlier one, its profile included); the
+        sign-in mode refuses the event it excludes (403 `auth.forbidden`). `ForgotPassword` needs
+        verification codes: not served."""
+        if event not in (SIGN_IN, REGISTER):
             raise BadRequest("session.interaction_event_not_supported")
         uid = await self._uid(cookie)
         async with self.engine.begin() as conn:
-            settings = await sign_in_settings(conn, tenant_id) or {}
-            if settings.get("signInMode") == "Register":
-                raise Forbidden("auth.forbidden")
+            guard_interaction_event(await sign_in_settings(conn, tenant_id) or {}, event)
             await self.store.start(conn, tenant_id, uid, event)
 
     async def verify_password(
@@ -121,9 +139,33 @@ class SignInFlow:
             interaction.user_id = str(user_id)
             await self.store.save(conn, tenant_id, interaction)
 
-    async def submit(self, tenant_id: str, cookie: str | None) -> str:
-        """Reports the identified user to identity; the answer is where the browser goes next."""
+    async def verify_totp(self, tenant_id: str, cookie: str | None, code: str, verification_id: str | None) -> str:
+        """A verified TOTP record for the identified user (identity checks the code against the user's bound
+        factor: 400 `session.mfa.invalid_totp_code`). Binding a new TOTP secret in the flow is not served, so a
+        `verificationId` of a new secret is never found."""
         uid = await self._uid(cookie)
+        interaction = await self._interaction(tenant_id, uid)
+        if verification_id is not None:
+            raise NotFound("session.verification_session_not_found")
+        if interaction.user_id is None:
+            raise NotFound("session.identifier_not_found")
+        await self.rpc.call(
+            "identity", USER_VERIFY_TOTP, VerifyTotp(user_id=interaction.user_id, code=code), TotpVerified
+        )
+        record = {"id": secrets.token_urlsafe(16), "type": TOTP, "verified": True, "userId": interaction.user_id}
+        async with self.engine.begin() as conn:
+            current = await self.store.get(conn, tenant_id, uid, lock=True)
+            if current is None:
+                raise NotFound("session.interaction_not_found")
+            current.verifications.append(record)
+            await self.store.save(conn, tenant_id, current)
+        return str(record["id"])
+
+    async def submit(self, tenant_id: str, cookie: str | None, actor: Actor | None = None) -> str:
+        """Reports the identified user to identity; the answer is where the browser goes next. `PostSignIn`
+        goes out through the outbox, in the transaction that ends the experience interaction."""
+        details = await self._details(cookie)
+        uid = details.uid
         interaction = await self._interaction(tenant_id, uid)
         if interaction.user_id is None:
             raise NotFound("session.identifier_not_found")
@@ -136,7 +178,11 @@ class SignInFlow:
             ),
             [],
         )
-        if factors:  # MFA verification routes come with the MFA flows: a user with factors cannot finish yet
+        mfa_verified = any(
+            v.get("type") in MFA_VERIFICATIONS and v.get("verified") and v.get("userId") == interaction.user_id
+            for v in interaction.verifications
+        )
+        if factors and not mfa_verified:  # Logto: a user with MFA factors verifies one before the sign-in ends
             raise Forbidden("session.mfa.require_mfa_verification")
         reply = await self.rpc.call(
             "identity",
@@ -146,4 +192,20 @@ class SignInFlow:
         )
         async with self.engine.begin() as conn:
             await self.store.delete(conn, tenant_id, uid)
+            user = await identity_reads.get_user(conn, tenant_id, interaction.user_id)
+            apps = await management_reads.application_briefs(conn, tenant_id, [details.client_id])
+            brief = apps.get(details.client_id)
+            hook_event = PostRegister if interaction.interaction_event == "Register" else PostSignIn
+            event = hook_event(
+                interaction_event=interaction.interaction_event,
+                interaction_id=uid,
+                user_id=interaction.user_id,
+                user=user,
+                application=None
+                if brief is None
+                else InteractionApplication(id=brief.id, name=brief.name, is_third_party=brief.is_third_party),
+            )
+            who = Actor(type="user", id=interaction.user_id, ip=actor.ip if actor else None)
+            who.user_agent = actor.user_agent if actor else None
+            await self.outbox.append(conn, event, tenant_id=tenant_id, actor=who)
         return reply.redirect_to

@@ -56,17 +56,32 @@ async def swagger(state: State) -> dict[str, Any]:
     return await _merged(state, None)
 
 
-@get("/api/.well-known/management.openapi.json", include_in_schema=False)
+@get(
+    "/api/.well-known/management.openapi.json",
+    operation_id="GetWellKnownManagementOpenapiJson",
+    tags=["Well-known"],
+    summary="Get Management API swagger JSON",
+)
 async def management_openapi(state: State) -> dict[str, Any]:
     return await _merged(state, "management")
 
 
-@get("/api/.well-known/experience.openapi.json", include_in_schema=False)
+@get(
+    "/api/.well-known/experience.openapi.json",
+    operation_id="GetWellKnownExperienceOpenapiJson",
+    tags=["Well-known"],
+    summary="Get Experience API swagger JSON",
+)
 async def experience_openapi(state: State) -> dict[str, Any]:
     return await _merged(state, "experience")
 
 
-@get("/api/.well-known/user.openapi.json", include_in_schema=False)
+@get(
+    "/api/.well-known/user.openapi.json",
+    operation_id="GetWellKnownUserOpenapiJson",
+    tags=["Well-known"],
+    summary="Get User API swagger JSON",
+)
 async def user_openapi(state: State) -> dict[str, Any]:
     return await _merged(state, "user")
 

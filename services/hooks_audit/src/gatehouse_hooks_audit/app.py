@@ -12,7 +12,7 @@ from gatehouse_hooks_audit.config import HooksAuditSettings
 from gatehouse_hooks_audit.delivery import WebhookSender
 from gatehouse_hooks_audit.events.audit_log import AuditLogRecorder
 from gatehouse_hooks_audit.events.webhooks import WEBHOOKS_CONSUMER, WebhookDispatcher, WebhookPlanner
-from gatehouse_hooks_audit.hook_events import DATA_HOOK_EVENTS
+from gatehouse_hooks_audit.hook_events import DELIVERED_EVENTS
 from gatehouse_hooks_audit.persistence.hooks import HookStore
 from gatehouse_hooks_audit.persistence.logs import LogStore
 from gatehouse_hooks_audit.services.hooks import HookService
@@ -50,7 +50,7 @@ async def setup(ctx: ServiceContext) -> None:
         handler=WebhookPlanner(store),
         subject_prefix=s.subject_prefix,
         max_deliver=s.consumer_max_deliver,
-        event_types=DATA_HOOK_EVENTS,
+        event_types=DELIVERED_EVENTS,
         after_commit=dispatcher.enqueue,
     )
     await webhooks.ensure()

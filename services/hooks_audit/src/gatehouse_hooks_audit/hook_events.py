@@ -3,7 +3,7 @@ hook events (`DataHookEvent`) that Gatehouse delivers from its event stream."""
 
 from typing import Literal, get_args
 
-# Sign-in flow events (experience); Gatehouse stores subscriptions to them but publishes none yet.
+# Sign-in flow events (experience); experience publishes `PostSignIn` and `PostRegister` so far.
 InteractionHookEvent = Literal["PostRegister", "PostSignIn", "PostSignInAdaptiveMfaTriggered", "PostResetPassword"]
 DataHookEvent = Literal[
     "User.Created",
@@ -37,6 +37,8 @@ HookEvent = Literal[InteractionHookEvent, DataHookEvent, ExceptionHookEvent]
 INTERACTION_HOOK_EVENTS: frozenset[str] = frozenset(get_args(InteractionHookEvent))
 DATA_HOOK_EVENTS: tuple[str, ...] = get_args(DataHookEvent)
 EXCEPTION_HOOK_EVENTS: frozenset[str] = frozenset(get_args(ExceptionHookEvent))
+#: the hook events Gatehouse's event stream carries, which the webhook consumer delivers
+DELIVERED_EVENTS: tuple[str, ...] = (*DATA_HOOK_EVENTS, "PostSignIn", "PostRegister")
 
 # Logto refuses it while its dev features are off (400 `guard.invalid_input`), as in its open-source build.
 ADAPTIVE_MFA_EVENT = "PostSignInAdaptiveMfaTriggered"

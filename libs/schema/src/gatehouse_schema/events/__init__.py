@@ -8,6 +8,7 @@ from gatehouse_schema.events.envelope import (
     event_subject,
     make_event,
 )
+from gatehouse_schema.events.experience import PostRegister, PostSignIn
 from gatehouse_schema.events.identity import (
     SigningKeyRotated,
     TokenConfigUpdated,
@@ -52,6 +53,8 @@ from gatehouse_schema.events.organizations import (
 )
 
 CATALOGUE: tuple[type[EventData], ...] = (
+    PostRegister,
+    PostSignIn,
     ApplicationCreated,
     ApplicationDataUpdated,
     ApplicationDeleted,
@@ -109,6 +112,7 @@ __all__ = [
     "OrganizationScopeCreated",
     "OrganizationScopeDataUpdated",
     "OrganizationScopeDeleted",
+    "PostSignIn",
     "ResourceCreated",
     "ResourceDataUpdated",
     "ResourceDeleted",

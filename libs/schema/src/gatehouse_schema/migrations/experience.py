@@ -20,4 +20,10 @@ CREATE TABLE experience.interactions (
 CREATE INDEX interactions_updated_at ON experience.interactions (updated_at);
 """,
     ),
+    Migration(
+        3,
+        "experience interaction profile",
+        # the profile a registration collects (username, the password until the user is created)
+        "ALTER TABLE experience.interactions ADD COLUMN profile jsonb NOT NULL DEFAULT '{}';",
+    ),
 ]

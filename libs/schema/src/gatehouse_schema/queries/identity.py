@@ -1,5 +1,5 @@
 """Reads of identity's tables that other contexts may run (management lists a role's users; hooks_audit counts
-users and their OIDC activity for the dashboard)."""
+users and their OIDC activity for the dashboard; experience checks that a username being registered is free)."""
 
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -159,6 +159,14 @@ async def user_ids_with_primary_email(conn: AsyncConnection, tenant_id: str, ema
     return set((await conn.execute(query)).scalars())
 
 
+async def username_taken(conn: AsyncConnection, tenant_id: str, username: str) -> bool:
+    """Whether a user has this username, case-insensitively (as identity's unique index compares them)."""
+    query = sa.select(users.c.id).where(
+        users.c.tenant_id == tenant_id, sa.func.lower(users.c.username) == sa.func.lower(username)
+    )
+    return (await conn.execute(query.limit(1))).first() is not None
+
+
 class PasswordCheckInfo(msgspec.Struct, frozen=True):
     """What Logto's password policy compares a password with (`rejects.userInfo`)."""
 
@@ -270,3 +278,10 @@ async def count_active_users(
     activity = _activity(tenant_id, start_exclusive, end_inclusive)
     query = sa.select(sa.func.count(sa.distinct(activity.c.user_id)))
     return int((await conn.execute(query)).scalar_one())
+
+
+async def get_user(conn: AsyncConnection, tenant_id: str, user_id: str) -> User | None:
+    """One user as the Management API shows it (experience describes the user of an interaction hook)."""
+    query = sa.select(*user_columns()).where(users.c.tenant_id == tenant_id, users.c.id == user_id)
+    row = (await conn.execute(query)).one_or_none()
+    return None if row is None else to_user(row)

@@ -1,5 +1,8 @@
 """RPC commands identity serves (`<prefix>.rpc.identity.<command>`).
 
+Users are identity's: experience checks a sign-in password (`user.verify_password`) and registers a new user
+(`user.create`) through it, so password digests never leave identity.
+
 Experience drives the sign-in of an OIDC interaction started at `/oidc/auth`: it reads the
 interaction (`interaction.get`), then reports who signed in, the consent, or an abort
 (`interaction.result`) and sends the browser to the `redirectTo` URL of the reply, where identity
@@ -68,3 +71,37 @@ class VerifyPassword(msgspec.Struct, kw_only=True, rename="camel"):
 class VerifiedUser(msgspec.Struct, kw_only=True, rename="camel"):
     user_id: str
     mfa_factors: list[str]  # the types of the user's MFA factors (Totp, WebAuthn, BackupCode)
+
+
+USER_VERIFY_TOTP = "user.verify_totp"
+
+
+class VerifyTotp(msgspec.Struct, kw_only=True, rename="camel"):
+    """Experience checks a sign-in's TOTP code against the user's bound TOTP factor: 400
+    `session.mfa.invalid_totp_code` when it does not match (or the user has none)."""
+
+    user_id: str
+    code: str
+
+
+class TotpVerified(msgspec.Struct, kw_only=True, rename="camel"):
+    user_id: str
+
+
+USER_CREATE = "user.create"
+
+
+class CreateUser(msgspec.Struct, kw_only=True, rename="camel", omit_defaults=True):
+    """Experience registers a user with the profile its `Register` interaction collected; identity checks the
+    identifiers as its `POST /api/users` does (400 `guard.invalid_input` for a malformed one, 422
+    `user.username_already_in_use` / `user.email_already_in_use` / `user.phone_already_in_use`), hashes the
+    password off the event loop and publishes `User.Created`."""
+
+    username: str | None = None
+    primary_email: str | None = None
+    primary_phone: str | None = None
+    password: str | None = None
+
+
+class CreatedUser(msgspec.Struct, kw_only=True, rename="camel"):
+    user_id: str

@@ -1,5 +1,5 @@
 """The experience context: the state of each sign-in (an experience interaction, keyed by the OIDC
-interaction it belongs to) and its verification records."""
+interaction it belongs to), its verification records and the profile a registration collects."""
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
@@ -19,6 +19,8 @@ interactions = sa.Table(
     sa.Column("interaction_event", sa.String(32), nullable=False),
     sa.Column("user_id", sa.String(21)),
     sa.Column("verifications", JSONB, nullable=False),
+    # the profile a `Register` interaction collects; its `password` only until the user is created
+    sa.Column("profile", JSONB, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     schema=SCHEMA,

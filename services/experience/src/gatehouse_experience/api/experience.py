@@ -4,12 +4,15 @@ is `sign_in.py`."""
 from typing import Annotated, Any, Literal
 
 import msgspec
+from gatehouse_platform.actors import client_ip
 from gatehouse_platform.tenancy import tenant_of
+from gatehouse_schema.events import Actor
 from gatehouse_schema.rpc.identity import PasswordIdentifier
-from litestar import Request, post, put
+from litestar import Request, Response, post, put
 from litestar.params import Body
-from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
+from gatehouse_experience.registration import RegistrationFlow
 from gatehouse_experience.sign_in import SignInFlow
 
 TAGS = ["Experience"]
@@ -34,6 +37,11 @@ class PasswordBody(msgspec.Struct, kw_only=True):
 
 class VerificationId(msgspec.Struct, kw_only=True, rename="camel"):
     verification_id: str
+
+
+class TotpBody(msgspec.Struct, kw_only=True, rename="camel"):
+    code: Annotated[str, msgspec.Meta(min_length=1)]
+    verification_id: str | None = None
 
 
 class IdentifyBody(msgspec.Struct, kw_only=True, rename="camel"):
@@ -81,8 +89,17 @@ async def create_password_verification(
     status_code=HTTP_204_NO_CONTENT,
     summary="Identify user for the current interaction",
 )
-async def identify_user(request: AnyRequest, sign_in: SignInFlow, data: Annotated[IdentifyBody, Body()]) -> None:
+async def identify_user(
+    request: AnyRequest,
+    sign_in: SignInFlow,
+    registration: RegistrationFlow,
+    data: Annotated[IdentifyBody, Body()],
+) -> Response[None]:
+    """`Register`: creates the user (201, as Logto); otherwise identifies one by a verification (204)."""
+    if await registration.identify(tenant_of(request), _cookie(request), data.verification_id):
+        return Response(None, status_code=HTTP_201_CREATED)
     await sign_in.identify(tenant_of(request), _cookie(request), data.verification_id)
+    return Response(None, status_code=HTTP_204_NO_CONTENT)
 
 
 @post(
@@ -93,7 +110,22 @@ async def identify_user(request: AnyRequest, sign_in: SignInFlow, data: Annotate
     summary="Submit interaction",
 )
 async def submit_interaction(request: AnyRequest, sign_in: SignInFlow) -> Redirect:
-    return Redirect(redirect_to=await sign_in.submit(tenant_of(request), _cookie(request)))
+    actor = Actor(type="user", ip=client_ip(request), user_agent=request.headers.get("user-agent"))
+    return Redirect(redirect_to=await sign_in.submit(tenant_of(request), _cookie(request), actor))
 
 
-ROUTES = [init_interaction, create_password_verification, identify_user, submit_interaction]
+@post(
+    "/api/experience/verification/totp/verify",
+    operation_id="VerifyTotpVerification",
+    tags=TAGS,
+    status_code=HTTP_200_OK,
+    summary="Verify TOTP verification code",
+)
+async def verify_totp_verification(
+    request: AnyRequest, sign_in: SignInFlow, data: Annotated[TotpBody, Body()]
+) -> VerificationId:
+    verification_id = await sign_in.verify_totp(tenant_of(request), _cookie(request), data.code, data.verification_id)
+    return VerificationId(verification_id=verification_id)
+
+
+ROUTES = [init_interaction, create_password_verification, identify_user, submit_interaction, verify_totp_verification]

@@ -19,7 +19,7 @@ from gatehouse_schema.ids import generate_id
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gatehouse_hooks_audit.delivery import EndpointError, WebhookSender, describe
-from gatehouse_hooks_audit.hook_events import LOG_KEY_PREFIX, subscribes
+from gatehouse_hooks_audit.hook_events import INTERACTION_HOOK_EVENTS, LOG_KEY_PREFIX, subscribes
 from gatehouse_hooks_audit.persistence.hooks import HookStore
 from gatehouse_hooks_audit.persistence.logs import LogStore
 
@@ -52,8 +52,8 @@ def data_hook_payload(event: CloudEvent) -> dict[str, Any]:
     if event.actor is not None:
         if event.actor.user_agent:
             payload["userAgent"] = event.actor.user_agent
-        if event.actor.ip:
-            payload["ip"] = event.actor.ip
+        if event.actor.ip:  # interaction hooks name it `userIp`, data hooks `ip` (Logto's payloads)
+            payload["userIp" if event.type in INTERACTION_HOOK_EVENTS else "ip"] = event.actor.ip
     data = msgspec.json.decode(event.data)
     if isinstance(data, dict):
         if event.type == "Organization.Membership.Updated":

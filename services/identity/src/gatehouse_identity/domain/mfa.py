@@ -4,8 +4,11 @@ WebAuthn credentials are bound only by the user's own sign-in flow, so they are 
 here but never created."""
 
 import base64
+import hashlib
+import hmac
 import re
 import secrets
+import time
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -36,6 +39,23 @@ def generate_totp_secret() -> str:
 
 def valid_totp_secret(secret: str) -> bool:
     return 16 <= len(secret) <= 32 and BASE32.fullmatch(secret) is not None
+
+
+def totp_code(secret: str, counter: int, digits: int = 6) -> str:
+    """RFC 6238 / 4226: HMAC-SHA1 of the time step, dynamically truncated (otplib's defaults, as Logto)."""
+    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
+    digest = hmac.new(key, counter.to_bytes(8, "big"), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    value = int.from_bytes(digest[offset : offset + 4], "big") & 0x7FFFFFFF
+    return str(value % 10**digits).zfill(digits)
+
+
+def totp_matches(secret: str, code: str, at: float | None = None, window: int = 1, step: int = 30) -> bool:
+    """Whether `code` is the secret's code of the current 30 s step or of `window` steps either side."""
+    if not code.isdigit() or len(code) != 6:
+        return False
+    counter = int((time.time() if at is None else at) // step)
+    return any(hmac.compare_digest(totp_code(secret, counter + drift), code) for drift in range(-window, window + 1))
 
 
 def generate_backup_codes() -> list[str]:

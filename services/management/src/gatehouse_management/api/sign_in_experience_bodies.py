@@ -6,7 +6,16 @@ and the API speak one shape. Optional keys are `UNSET` (absent), never `null`, a
 from typing import Annotated, Any, Literal
 
 import msgspec
+from gatehouse_schema.password_policy import (
+    CharacterTypesPolicy,
+    LengthPolicy,
+    PasswordIssue,
+    PasswordPolicy,
+    RejectsPolicy,
+)
 from msgspec import UNSET, Meta, UnsetType
+
+__all__ = ["CharacterTypesPolicy", "LengthPolicy", "PasswordIssue", "PasswordPolicy", "RejectsPolicy"]
 
 HexColor = Annotated[str, Meta(pattern=r"^#[\da-fA-F]{3}([\da-fA-F]{3})?$")]
 Identifier = Literal["username", "email", "phone"]
@@ -86,30 +95,6 @@ class CustomUiAssets(_Shape):
 class CustomUiCsp(_Shape):
     script_src: list[str] | UnsetType = UNSET
     connect_src: list[str] | UnsetType = UNSET
-
-
-class LengthPolicy(_Complete):
-    min: PositiveInt = 8
-    max: PositiveInt = 256
-
-
-class CharacterTypesPolicy(_Complete):
-    min: Annotated[int, Meta(ge=1, le=4)] = 1
-
-
-class RejectsPolicy(_Complete):
-    pwned: bool = True
-    repetition_and_sequence: bool = True
-    user_info: bool = True
-    words: list[str] = msgspec.field(default_factory=list)
-
-
-class PasswordPolicy(_Shape):
-    """Logto's partial policy: a part given is completed with its defaults, a part absent means defaults."""
-
-    length: LengthPolicy | UnsetType = UNSET
-    character_types: CharacterTypesPolicy | UnsetType = UNSET
-    rejects: RejectsPolicy | UnsetType = UNSET
 
 
 class Mfa(_Shape):
@@ -242,11 +227,6 @@ class UpdateSignInExperience(_Shape):
 class CheckPassword(_Shape):
     password: str
     user_id: str | UnsetType = UNSET
-
-
-class PasswordIssue(_Shape):
-    code: str
-    interpolation: dict[str, Any] | UnsetType = UNSET
 
 
 class PasswordAccepted(_Complete):

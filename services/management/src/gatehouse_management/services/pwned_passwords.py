@@ -9,8 +9,7 @@ be reached Logto's `fetch` fails with a TypeError, which its route answers as 40
 from typing import Protocol
 
 import aiohttp
-
-from gatehouse_management.services.password_policy import pwned_range_prefix, range_contains
+from gatehouse_schema.password_policy import pwned_range_prefix, range_contains
 
 
 class Unreachable(Exception):

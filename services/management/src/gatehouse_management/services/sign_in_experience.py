@@ -6,6 +6,7 @@ from typing import Any
 import msgspec
 from gatehouse_platform.errors import BadRequest, NotFound
 from gatehouse_platform.outbox import Outbox
+from gatehouse_schema import password_policy
 from gatehouse_schema.events import Actor, SignInExperienceUpdated
 from gatehouse_schema.queries.identity import password_check_info, username_case_conflicts
 from msgspec import UNSET
@@ -26,7 +27,6 @@ from gatehouse_management.domain import sign_in_experience as rules
 from gatehouse_management.domain.languages import BUILT_IN_LANGUAGES, LANGUAGE_TAGS
 from gatehouse_management.persistence.custom_phrases import CustomPhraseStore
 from gatehouse_management.persistence.sign_in_experience import SignInExperienceStore
-from gatehouse_management.services import password_policy
 from gatehouse_management.services.pwned_passwords import PwnedPasswords, Unreachable
 
 # Dev-gated in Logto's release builds: written only with dev features on, silently ignored otherwise.

@@ -1,21 +1,58 @@
-"""Logto's password policy checker (`@logto/core-kit`'s `PasswordPolicyChecker`), as pure functions.
+"""Logto's password policy checker (`@logto/core-kit`'s `PasswordPolicyChecker`), as pure functions, and the
+policy's shapes as the sign-in experience stores them (`passwordPolicy`, camelCase).
 
-Issues come in Logto's order: length, character types, `pwned`, then the restricted-phrase codes
-(repetition, sequence, words, user info) in the order they were first found. A restricted phrase only
-counts when the restricted characters exceed all but 3 of the password (`restrictedPhrasesTolerance`).
+Management checks passwords with it (`POST /api/sign-in-exp/default/check-password`), experience when a
+registration sets a password (`POST /api/experience/profile`). Issues come in Logto's order: length, character
+types, `pwned`, then the restricted-phrase codes (repetition, sequence, words, user info) in the order they were
+first found. A restricted phrase only counts when the restricted characters exceed all but 3 of the password
+(`restrictedPhrasesTolerance`).
 """
 
 import hashlib
 import re
 from dataclasses import dataclass, field
+from typing import Annotated, Any
 
-from gatehouse_management.api.sign_in_experience_bodies import (
-    CharacterTypesPolicy,
-    LengthPolicy,
-    PasswordIssue,
-    PasswordPolicy,
-    RejectsPolicy,
-)
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+
+class _Complete(msgspec.Struct, kw_only=True, rename="camel"):
+    """Defaults are written out: a policy part reads back complete."""
+
+
+class _Shape(msgspec.Struct, kw_only=True, rename="camel", omit_defaults=True):
+    pass
+
+
+class LengthPolicy(_Complete):
+    min: Annotated[int, Meta(ge=1)] = 8
+    max: Annotated[int, Meta(ge=1)] = 256
+
+
+class CharacterTypesPolicy(_Complete):
+    min: Annotated[int, Meta(ge=1, le=4)] = 1
+
+
+class RejectsPolicy(_Complete):
+    pwned: bool = True
+    repetition_and_sequence: bool = True
+    user_info: bool = True
+    words: list[str] = msgspec.field(default_factory=list)
+
+
+class PasswordPolicy(_Shape):
+    """Logto's partial policy: a part given is completed with its defaults, a part absent means defaults."""
+
+    length: LengthPolicy | UnsetType = UNSET
+    character_types: CharacterTypesPolicy | UnsetType = UNSET
+    rejects: RejectsPolicy | UnsetType = UNSET
+
+
+class PasswordIssue(_Shape):
+    code: str
+    interpolation: dict[str, Any] | UnsetType = UNSET
+
 
 SYMBOLS = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 SEQUENCES = (
