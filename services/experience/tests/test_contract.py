@@ -8,6 +8,7 @@ from gatehouse_platform.config import load_settings
 from gatehouse_testing.contract import Operation, Operations, differences, logto_operations, service_operations
 
 SERVED: set[Operation] = {
+    ("GET", "/api/experience/interaction"),
     ("PUT", "/api/experience"),
     ("POST", "/api/experience/verification/password"),
     ("POST", "/api/experience/identification"),
@@ -15,6 +16,7 @@ SERVED: set[Operation] = {
     ("PUT", "/api/experience/interaction-event"),
     ("POST", "/api/experience/profile"),
     ("POST", "/api/experience/verification/totp/verify"),
+    ("POST", "/api/experience/verification/backup-code/verify"),
 }
 
 

@@ -102,6 +102,20 @@ async def test_password_sign_in_finishes_the_authorization(
     verification_id = verified.json()["verificationId"]
     identified = await browser.call("POST", "/api/experience/identification", {"verificationId": verification_id})
     assert identified.status_code == 204, identified.text
+    state = (await browser.call("GET", "/api/experience/interaction")).json()
+    assert state == {
+        "interactionEvent": "SignIn",
+        "userId": user["id"],
+        "profile": {},
+        "verificationRecords": [
+            {
+                "id": verification_id,
+                "type": "Password",
+                "verified": True,
+                "identifier": {"type": "email", "value": user["primaryEmail"]},
+            }
+        ],
+    }
     submitted = await browser.call("POST", "/api/experience/submit")
     assert submitted.status_code == 200, submitted.text
     redirect_to = submitted.json()["redirectTo"]
@@ -236,3 +250,36 @@ async def test_each_step_refuses_what_it_must(
     suspended = await identity.patch(f"/api/users/{user['id']}/is-suspended", json={"isSuspended": True}, headers=auth)
     assert suspended.status_code == 200
     error(await browser.call("POST", "/api/experience/verification/password", password), 401, "user.suspended")
+
+
+async def test_a_backup_code_verifies_mfa_once(
+    client: AsyncClient, identity: AsyncClient, db: AsyncEngine, auth: dict[str, str]
+) -> None:
+    user = await make_user(identity, auth)
+    app = await make_flow_app(db)
+    await sign_in_methods(db, "username")
+    for kind in ("Totp", "BackupCode"):  # backup codes come with another factor (Logto's rule)
+        bound = await identity.post(f"/api/users/{user['id']}/mfa-verifications", json={"type": kind}, headers=auth)
+        assert bound.status_code == 200, bound.text
+    codes = bound.json()["codes"]
+    password = {"identifier": {"type": "username", "value": user["username"]}, "password": PASSWORD}
+
+    async def identified() -> Browser:
+        browser = Browser(identity, client)
+        await browser.authorize(app.id)
+        assert (await browser.call("PUT", "/api/experience", {"interactionEvent": "SignIn"})).status_code == 204
+        verified = await browser.call("POST", "/api/experience/verification/password", password)
+        assert (await browser.call("POST", "/api/experience/identification", verified.json())).status_code == 204
+        return browser
+
+    browser = await identified()
+    error(await browser.call("POST", "/api/experience/submit"), 403, "session.mfa.require_mfa_verification")
+    path = "/api/experience/verification/backup-code/verify"
+    error(await browser.call("POST", path, {"code": "0000000000"}), 400, "session.mfa.invalid_backup_code")
+    assert (await browser.call("POST", path, {"code": codes[0]})).status_code == 200
+    submitted = await browser.call("POST", "/api/experience/submit")
+    assert submitted.status_code == 200, submitted.text
+    # the code is spent: the next sign-in cannot use it again
+    again = await identified()
+    error(await again.call("POST", path, {"code": codes[0]}), 400, "session.mfa.invalid_backup_code")
+    assert (await again.call("POST", path, {"code": codes[1]})).status_code == 200

@@ -61,6 +61,9 @@ EXPECTED_COUNTS = {
     "Applications": 25,
     "Sign-in experience": 4,
     "Custom phrases": 4,
+    "Account center": 2,
+    "Captcha provider": 3,
+    "Custom profile fields": 7,
 }
 
 

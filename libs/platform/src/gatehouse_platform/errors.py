@@ -84,6 +84,7 @@ MESSAGES: dict[str, str] = {
     "session.identifier_not_found": "User identifier not found. Please go back and sign in again.",
     "session.identity_conflict": "The interaction has already been identified with a different user account.",
     "session.mfa.invalid_totp_code": "Invalid TOTP code.",
+    "session.mfa.invalid_backup_code": "Invalid backup code.",
     "session.mfa.require_mfa_verification": "Mfa verification is required to sign in.",
     "user.sign_in_method_not_enabled": "This sign-in method is not enabled.",
     "session.interaction_event_not_supported": "Only `SignIn` and `Register` interactions can be served here so far.",
@@ -172,6 +173,22 @@ MESSAGES: dict[str, str] = {
         "You cannot delete {languageTag} language since it is used as default language of sign-in experience."
     ),
     "localization.invalid_translation_structure": "Invalid data schemas. Please check your input and try again.",
+    "custom_profile_fields.entity_not_exists_with_names": "Cannot find entities with the given names: {names}",
+    "custom_profile_fields.invalid_min_max_input": "Invalid min and max input.",
+    "custom_profile_fields.invalid_default_value": "Invalid default value.",
+    "custom_profile_fields.invalid_options": "Invalid field options.",
+    "custom_profile_fields.invalid_regex_format": "Invalid regex format.",
+    "custom_profile_fields.invalid_address_components": "Invalid address components.",
+    "custom_profile_fields.invalid_fullname_components": "Invalid fullname components.",
+    "custom_profile_fields.invalid_sub_component_type": "Invalid sub-component type.",
+    "custom_profile_fields.invalid_name": "Invalid field name, only letters or numbers are allowed, case sensitive.",
+    "custom_profile_fields.name_conflict_sign_in_identifier": (
+        'Invalid field name. "{name}" is a reserved sign-in identifier key.'
+    ),
+    "custom_profile_fields.name_conflict_built_in_prop": (
+        'Invalid field name. "{name}" is a reserved built-in user profile property.'
+    ),
+    "custom_profile_fields.name_conflict_custom_data": 'Invalid field name. "{name}" is a reserved custom data key.',
     "unknown": "Internal server error.",
 }
 

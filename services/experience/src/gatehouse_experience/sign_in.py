@@ -1,5 +1,6 @@
 """The sign-in flow of Logto's Experience API, for a browser an OIDC authorization request sent to the
-sign-in page: start (`SignIn`), verify a password, identify the user, submit.
+sign-in page: start (`SignIn`), verify a password, identify the user, verify an MFA factor (TOTP or a
+backup code) when the user has one, submit (with Logto's `PostSignIn` / `PostRegister` hook event).
 
 Every step names its OIDC interaction through the `_interaction` cookie identity set at `/oidc/auth`
 (resolved with the `interaction.get` RPC); the password is checked by identity (`user.verify_password`:
@@ -12,6 +13,7 @@ creation are `registration.py`'s; `ForgotPassword` needs verification codes and 
 """
 
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from gatehouse_platform.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
@@ -25,8 +27,10 @@ from gatehouse_schema.queries.management import sign_in_settings
 from gatehouse_schema.rpc.identity import (
     INTERACTION_GET,
     INTERACTION_RESULT,
+    USER_CONSUME_BACKUP_CODE,
     USER_VERIFY_PASSWORD,
     USER_VERIFY_TOTP,
+    ConsumeBackupCode,
     InteractionDetails,
     InteractionGet,
     InteractionResult,
@@ -45,7 +49,8 @@ from gatehouse_experience.registration import REGISTER, guard_interaction_event
 SIGN_IN = "SignIn"
 PASSWORD = "Password"
 TOTP = "Totp"
-MFA_VERIFICATIONS = frozenset({TOTP, "BackupCode", "WebAuthn"})
+BACKUP_CODE = "BackupCode"
+MFA_VERIFICATIONS = frozenset({TOTP, BACKUP_CODE, "WebAuthn"})
 
 
 def _password_sign_in_enabled(settings: dict[str, Any] | None, identifier_type: str) -> bool:
@@ -61,16 +66,13 @@ class SignInFlow:
         self.outbox = outbox
 
     async def _details(self, cookie: str | None) -> InteractionDetails:
+        """The OIDC interaction of the browser's `_interaction` cookie (404 `session.not_found` without one)."""
         if not cookie:
             raise NotFound("session.not_found")
         return await self.rpc.call("identity", INTERACTION_GET, InteractionGet(cookie=cookie), InteractionDetails)
 
     async def _uid(self, cookie: str | None) -> str:
-        """The OIDC interaction of the browser's `_interaction` cookie (404 `session.not_found` without one)."""
-        if not cookie:
-            raise NotFound("session.not_found")
-        details = await self.rpc.call("identity", INTERACTION_GET, InteractionGet(cookie=cookie), InteractionDetails)
-        return details.uid
+        return (await self._details(cookie)).uid
 
     async def _interaction(self, tenant_id: str, uid: str, *, lock: bool = False) -> Interaction:
         async with self.engine.connect() as conn:
@@ -78,6 +80,27 @@ class SignInFlow:
         if interaction is None:
             raise NotFound("session.interaction_not_found")
         return interaction
+
+    async def public_state(self, tenant_id: str, cookie: str | None) -> dict[str, Any]:
+        """Logto's public interaction data: the event, the identified user, the profile collected so far
+        (never the password) and the verification records (never secrets or codes)."""
+        interaction = await self._interaction(tenant_id, await self._uid(cookie))
+        records = []
+        for v in interaction.verifications:
+            record: dict[str, Any] = {"id": v["id"], "type": v["type"], "verified": bool(v.get("verified"))}
+            if v.get("identifier") is not None:
+                record["identifier"] = v["identifier"]
+            elif v.get("userId") is not None:
+                record["userId"] = v["userId"]
+            records.append(record)
+        state: dict[str, Any] = {
+            "interactionEvent": interaction.interaction_event,
+            "profile": {k: v for k, v in interaction.profile.items() if k != "password"},
+            "verificationRecords": records,
+        }
+        if interaction.user_id is not None:
+            state["userId"] = interaction.user_id
+        return state
 
     async def start(self, tenant_id: str, cookie: str | None, event: str) -> None:
         """A new `SignIn` or `Register` interaction (replacing any earlier one, its profile included); the
@@ -143,16 +166,39 @@ class SignInFlow:
         """A verified TOTP record for the identified user (identity checks the code against the user's bound
         factor: 400 `session.mfa.invalid_totp_code`). Binding a new TOTP secret in the flow is not served, so a
         `verificationId` of a new secret is never found."""
-        uid = await self._uid(cookie)
-        interaction = await self._interaction(tenant_id, uid)
         if verification_id is not None:
             raise NotFound("session.verification_session_not_found")
+        return await self._mfa_verification(
+            tenant_id,
+            cookie,
+            TOTP,
+            lambda user_id: self.rpc.call(
+                "identity", USER_VERIFY_TOTP, VerifyTotp(user_id=user_id, code=code), TotpVerified
+            ),
+        )
+
+    async def verify_backup_code(self, tenant_id: str, cookie: str | None, code: str) -> str:
+        """A verified backup-code record; identity marks the code used (400 `session.mfa.invalid_backup_code`
+        for a wrong or used one), so a code signs in once."""
+        return await self._mfa_verification(
+            tenant_id,
+            cookie,
+            BACKUP_CODE,
+            lambda user_id: self.rpc.call(
+                "identity", USER_CONSUME_BACKUP_CODE, ConsumeBackupCode(user_id=user_id, code=code), TotpVerified
+            ),
+        )
+
+    async def _mfa_verification(
+        self, tenant_id: str, cookie: str | None, kind: str, check: Callable[[str], Awaitable[Any]]
+    ) -> str:
+        """An MFA verification of the identified user (404 `session.identifier_not_found` before one)."""
+        uid = await self._uid(cookie)
+        interaction = await self._interaction(tenant_id, uid)
         if interaction.user_id is None:
             raise NotFound("session.identifier_not_found")
-        await self.rpc.call(
-            "identity", USER_VERIFY_TOTP, VerifyTotp(user_id=interaction.user_id, code=code), TotpVerified
-        )
-        record = {"id": secrets.token_urlsafe(16), "type": TOTP, "verified": True, "userId": interaction.user_id}
+        await check(interaction.user_id)
+        record = {"id": secrets.token_urlsafe(16), "type": kind, "verified": True, "userId": interaction.user_id}
         async with self.engine.begin() as conn:
             current = await self.store.get(conn, tenant_id, uid, lock=True)
             if current is None:

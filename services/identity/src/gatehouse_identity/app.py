@@ -94,7 +94,8 @@ async def setup(ctx: ServiceContext) -> None:
     hasura_authn = HasuraAuthn(ctx.engine, keyring, settings.issuer)
     register_interaction_rpc(ctx, authorization)
     users = UserService(ctx.engine, UserStore(), passwords, ctx.outbox)
-    register_user_rpc(ctx, users, UserStore())
+    user_mfa = UserMfaService(ctx.engine, UserStore(), ctx.outbox)
+    register_user_rpc(ctx, users, UserStore(), user_mfa)
     ctx.components.update(
         keyring=keyring,
         clients=clients,
@@ -110,7 +111,7 @@ async def setup(ctx: ServiceContext) -> None:
         token_endpoint=TokenEndpoint(clients, grants),
         users=users,
         user_identities=UserIdentityService(ctx.engine, UserStore(), UserIdentityStore(), ctx.outbox),
-        user_mfa=UserMfaService(ctx.engine, UserStore(), ctx.outbox),
+        user_mfa=user_mfa,
         personal_access_tokens=PersonalAccessTokenService(ctx.engine, PersonalAccessTokenStore(), UserStore()),
         subject_tokens=SubjectTokenService(ctx.engine, SubjectTokenStore()),
         oidc_keys=OidcKeyService(ctx.engine, ctx.outbox, keyring),

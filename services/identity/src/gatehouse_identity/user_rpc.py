@@ -1,14 +1,17 @@
-"""The user commands experience calls: `<prefix>.rpc.identity.user.verify_password`, `user.verify_totp` and
-`user.create` (Structs in `gatehouse_schema.rpc.identity`). Identity owns users, their password digests and MFA secrets,
-so a sign-in's checks run here: digests and secrets never leave the service."""
+"""The user commands experience calls: `<prefix>.rpc.identity.user.verify_password`, `user.verify_totp`,
+`user.consume_backup_code` and `user.create` (Structs in `gatehouse_schema.rpc.identity`). Identity owns
+users, their password digests and MFA secrets, so a sign-in's checks run here: digests and secrets never
+leave the service."""
 
 import msgspec
 from gatehouse_platform.errors import BadRequest, Unauthorized, Unprocessable
 from gatehouse_platform.service import ServiceContext
 from gatehouse_schema.rpc.identity import (
+    USER_CONSUME_BACKUP_CODE,
     USER_CREATE,
     USER_VERIFY_PASSWORD,
     USER_VERIFY_TOTP,
+    ConsumeBackupCode,
     CreatedUser,
     CreateUser,
     TotpVerified,
@@ -20,12 +23,13 @@ from gatehouse_schema.rpc.identity import (
 from gatehouse_identity.api.user_bodies import CreateUser as CreateUserBody
 from gatehouse_identity.domain import mfa
 from gatehouse_identity.persistence.users import UserStore
+from gatehouse_identity.services.user_mfa import UserMfaService
 from gatehouse_identity.services.users import UserService
 
 IDENTIFIER_TYPES = frozenset({"username", "email", "phone"})
 
 
-def register_user_rpc(ctx: ServiceContext, users: UserService, store: UserStore) -> None:
+def register_user_rpc(ctx: ServiceContext, users: UserService, store: UserStore, factors: UserMfaService) -> None:
     tenant_id = ctx.settings.default_tenant_id
 
     async def verify_password(request: VerifyPassword) -> VerifiedUser:
@@ -67,4 +71,10 @@ def register_user_rpc(ctx: ServiceContext, users: UserService, store: UserStore)
 
     ctx.rpc_server.register(USER_VERIFY_PASSWORD, VerifyPassword, verify_password)
     ctx.rpc_server.register(USER_CREATE, CreateUser, create)
+
+    async def consume_backup_code(request: ConsumeBackupCode) -> TotpVerified:
+        await factors.consume_backup_code(tenant_id, request.user_id, request.code.strip())
+        return TotpVerified(user_id=request.user_id)
+
+    ctx.rpc_server.register(USER_CONSUME_BACKUP_CODE, ConsumeBackupCode, consume_backup_code)
     ctx.rpc_server.register(USER_VERIFY_TOTP, VerifyTotp, verify_totp)

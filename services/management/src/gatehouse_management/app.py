@@ -7,10 +7,13 @@ from gatehouse_platform.service import ServiceContext, component, create_service
 from litestar import Litestar, Router
 
 from gatehouse_management.api import (
+    account_center,
     application_secrets,
     application_settings,
     applications,
+    captcha_provider,
     custom_phrases,
+    custom_profile_fields,
     member_roles,
     resources,
     roles,
@@ -23,20 +26,26 @@ from gatehouse_management.events.user_roles import (
     UserRoleLinks,
     consumed_subject,
 )
+from gatehouse_management.persistence.account_center import AccountCenterStore
 from gatehouse_management.persistence.application_secrets import SecretStore
 from gatehouse_management.persistence.application_settings import ApplicationSettingsStore
 from gatehouse_management.persistence.applications import ApplicationStore
+from gatehouse_management.persistence.captcha_provider import CaptchaProviderStore
 from gatehouse_management.persistence.consent_scopes import ConsentScopeStore
 from gatehouse_management.persistence.custom_phrases import CustomPhraseStore
+from gatehouse_management.persistence.custom_profile_fields import CustomProfileFieldStore
 from gatehouse_management.persistence.resources import ResourceStore, ScopeStore
 from gatehouse_management.persistence.role_members import RoleMemberStore
 from gatehouse_management.persistence.roles import RoleStore
 from gatehouse_management.persistence.sign_in_experience import SignInExperienceStore
+from gatehouse_management.services.account_center import AccountCenterService
 from gatehouse_management.services.application_secrets import ApplicationSecretService
 from gatehouse_management.services.application_settings import ApplicationSettingsService
 from gatehouse_management.services.applications import ApplicationService
+from gatehouse_management.services.captcha_provider import CaptchaProviderService
 from gatehouse_management.services.consent_scopes import ConsentScopeService
 from gatehouse_management.services.custom_phrases import CustomPhraseService
+from gatehouse_management.services.custom_profile_fields import CustomProfileFieldService
 from gatehouse_management.services.pwned_passwords import RangeApi
 from gatehouse_management.services.resources import ResourceService
 from gatehouse_management.services.role_assignments import RoleAssignmentService
@@ -46,6 +55,7 @@ from gatehouse_management.services.sign_in_experience import SignInExperienceSer
 COMPONENTS = (
     *("applications", "secrets", "consent", "app_settings", "resources", "roles", "assignments"),
     *("sign_in_experience", "custom_phrases"),
+    *("account_center", "captcha_provider", "custom_profile_fields"),
 )
 
 
@@ -69,6 +79,14 @@ async def setup(ctx: ServiceContext) -> None:
         ctx.engine, experiences, phrases, RangeApi(s.pwned_passwords_url), ctx.outbox
     )
     ctx.components["custom_phrases"] = CustomPhraseService(ctx.engine, phrases, experiences, ctx.outbox)
+    account_centers, profile_fields = AccountCenterStore(), CustomProfileFieldStore()
+    ctx.components["account_center"] = AccountCenterService(ctx.engine, account_centers, profile_fields)
+    ctx.components["captcha_provider"] = CaptchaProviderService(
+        ctx.engine, CaptchaProviderStore(), experiences, ctx.outbox
+    )
+    ctx.components["custom_profile_fields"] = CustomProfileFieldService(
+        ctx.engine, profile_fields, experiences, account_centers, ctx.outbox
+    )
     consumer = EventConsumer(
         js=ctx.js,
         engine=ctx.engine,
@@ -98,6 +116,9 @@ def create_app(settings: ManagementSettings | None = None) -> Litestar:
             *member_roles.ROUTES,
             *sign_in_experience.ROUTES,
             *custom_phrases.ROUTES,
+            *account_center.ROUTES,
+            *captcha_provider.ROUTES,
+            *custom_profile_fields.ROUTES,
         ],
         guards=[management_api_guard],
     )
@@ -108,5 +129,8 @@ def create_app(settings: ManagementSettings | None = None) -> Litestar:
         setup=setup,
         dependencies={name: component(name) for name in COMPONENTS},
         title="Gatehouse management",
-        description="Applications, API resources, scopes, roles, the sign-in experience and custom phrases.",
+        description=(
+            "Applications, API resources, scopes, roles, the sign-in experience, custom phrases, the account "
+            "center, the captcha provider and custom profile fields."
+        ),
     )

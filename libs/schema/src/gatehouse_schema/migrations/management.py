@@ -229,4 +229,46 @@ CREATE TABLE management.custom_phrases (
 );
 """,
     ),
+    Migration(
+        6,
+        "account center, captcha provider and custom profile fields",
+        """
+-- one row per tenant (Logto's `default` account center); a tenant without a row reads Logto's seeded defaults
+CREATE TABLE management.account_centers (
+    tenant_id varchar(21) PRIMARY KEY,
+    id varchar(21) NOT NULL DEFAULT 'default' CHECK (id = 'default'),
+    enabled boolean NOT NULL DEFAULT false,
+    fields jsonb NOT NULL DEFAULT '{}',
+    webauthn_related_origins jsonb NOT NULL DEFAULT '[]',
+    delete_account_url varchar(2048),
+    custom_css text,
+    profile_fields jsonb
+);
+
+-- at most one provider per tenant, as Logto allows
+CREATE TABLE management.captcha_providers (
+    tenant_id varchar(21) PRIMARY KEY,
+    id varchar(128) NOT NULL,
+    config jsonb NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE management.custom_profile_fields (
+    tenant_id varchar(21) NOT NULL,
+    id varchar(21) NOT NULL,
+    name varchar(128) NOT NULL,
+    type varchar(128) NOT NULL,
+    label varchar(128) NOT NULL DEFAULT '',
+    description varchar(256),
+    required boolean NOT NULL DEFAULT false,
+    config jsonb NOT NULL DEFAULT '{}',
+    created_at timestamptz NOT NULL DEFAULT now(),
+    sie_order smallint NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, id),
+    CONSTRAINT custom_profile_fields_name UNIQUE (tenant_id, name)
+);
+CREATE INDEX custom_profile_fields_sie_order ON management.custom_profile_fields (tenant_id, sie_order);
+""",
+    ),
 ]

@@ -105,3 +105,14 @@ class CreateUser(msgspec.Struct, kw_only=True, rename="camel", omit_defaults=Tru
 
 class CreatedUser(msgspec.Struct, kw_only=True, rename="camel"):
     user_id: str
+
+
+USER_CONSUME_BACKUP_CODE = "user.consume_backup_code"
+
+
+class ConsumeBackupCode(msgspec.Struct, kw_only=True, rename="camel"):
+    """Experience's backup-code MFA verification: one unused code of the user's backup codes is marked used;
+    400 `session.mfa.invalid_backup_code` when none matches."""
+
+    user_id: str
+    code: str

@@ -179,3 +179,44 @@ custom_phrases = sa.Table(
     sa.Column("translation", JSONB, nullable=False),
     schema=SCHEMA,
 )
+
+account_centers = sa.Table(
+    "account_centers",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("id", sa.String(21), nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("fields", JSONB, nullable=False),
+    sa.Column("webauthn_related_origins", JSONB, nullable=False),
+    sa.Column("delete_account_url", sa.String(2048)),
+    sa.Column("custom_css", sa.Text),
+    sa.Column("profile_fields", JSONB),
+    schema=SCHEMA,
+)
+
+captcha_providers = sa.Table(
+    "captcha_providers",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("id", sa.String(128), nullable=False),
+    sa.Column("config", JSONB, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    schema=SCHEMA,
+)
+
+custom_profile_fields = sa.Table(
+    "custom_profile_fields",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("id", sa.String(21), primary_key=True),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("type", sa.String(128), nullable=False),
+    sa.Column("label", sa.String(128), nullable=False),
+    sa.Column("description", sa.String(256)),
+    sa.Column("required", sa.Boolean, nullable=False),
+    sa.Column("config", JSONB, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("sie_order", sa.SmallInteger, nullable=False),
+    schema=SCHEMA,
+)

@@ -8,7 +8,7 @@ from gatehouse_platform.actors import client_ip
 from gatehouse_platform.tenancy import tenant_of
 from gatehouse_schema.events import Actor
 from gatehouse_schema.rpc.identity import PasswordIdentifier
-from litestar import Request, Response, post, put
+from litestar import Request, Response, get, post, put
 from litestar.params import Body
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
@@ -42,6 +42,10 @@ class VerificationId(msgspec.Struct, kw_only=True, rename="camel"):
 class TotpBody(msgspec.Struct, kw_only=True, rename="camel"):
     code: Annotated[str, msgspec.Meta(min_length=1)]
     verification_id: str | None = None
+
+
+class BackupCodeBody(msgspec.Struct, kw_only=True):
+    code: Annotated[str, msgspec.Meta(min_length=1)]
 
 
 class IdentifyBody(msgspec.Struct, kw_only=True, rename="camel"):
@@ -128,4 +132,37 @@ async def verify_totp_verification(
     return VerificationId(verification_id=verification_id)
 
 
-ROUTES = [init_interaction, create_password_verification, identify_user, submit_interaction, verify_totp_verification]
+@post(
+    "/api/experience/verification/backup-code/verify",
+    operation_id="VerifyBackupCode",
+    tags=TAGS,
+    status_code=HTTP_200_OK,
+    summary="Verify backup code",
+)
+async def verify_backup_code(
+    request: AnyRequest, sign_in: SignInFlow, data: Annotated[BackupCodeBody, Body()]
+) -> VerificationId:
+    return VerificationId(
+        verification_id=await sign_in.verify_backup_code(tenant_of(request), _cookie(request), data.code)
+    )
+
+
+@get(
+    "/api/experience/interaction",
+    operation_id="GetInteraction",
+    tags=TAGS,
+    summary="Get public interaction data",
+)
+async def get_interaction(request: AnyRequest, sign_in: SignInFlow) -> dict[str, Any]:
+    return await sign_in.public_state(tenant_of(request), _cookie(request))
+
+
+ROUTES = [
+    get_interaction,
+    init_interaction,
+    create_password_verification,
+    identify_user,
+    submit_interaction,
+    verify_totp_verification,
+    verify_backup_code,
+]

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gatehouse_platform.errors import NotFound, Unprocessable
+from gatehouse_platform.errors import BadRequest, NotFound, Unprocessable
 from gatehouse_platform.outbox import Outbox
 from gatehouse_schema.events import Actor
 from gatehouse_schema.ids import generate_id
@@ -70,6 +70,26 @@ class UserMfaService:
                 self.users, self.outbox, conn, tenant_id, user_id, {"mfa_verifications": factors}, CHANGED, actor
             )
         return codes
+
+    async def consume_backup_code(self, tenant_id: str, user_id: str, code: str) -> None:
+        """Marks one unused backup code of the user as used (`usedAt`), as a sign-in's MFA verification does;
+        400 `session.mfa.invalid_backup_code` when none matches."""
+        async with self.engine.begin() as conn:
+            record = await self.users.record(conn, tenant_id, user_id, lock=True)
+            factors = [dict(f) for f in (record.mfa_verifications if record is not None else [])]
+            for factor in factors:
+                if factor.get("type") != mfa.BACKUP_CODE:
+                    continue
+                codes = [dict(c) for c in factor.get("codes") or []]
+                match = next((c for c in codes if c.get("code") == code and not c.get("usedAt")), None)
+                if match is not None:
+                    match["usedAt"] = mfa.now_iso()
+                    factor["codes"] = codes
+                    await update_user_data(
+                        self.users, self.outbox, conn, tenant_id, user_id, {"mfa_verifications": factors}, CHANGED, None
+                    )
+                    return
+        raise BadRequest("session.mfa.invalid_backup_code")
 
     async def delete(self, tenant_id: str, user_id: str, factor_id: str, actor: Actor | None) -> None:
         async with self.engine.begin() as conn:
