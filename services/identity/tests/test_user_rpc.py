@@ -1,6 +1,7 @@
 """The user commands experience asks identity for over NATS: `user.verify_password`, `user.verify_totp` and
 `user.create`."""
 
+import hashlib
 import secrets
 import time
 
@@ -9,19 +10,29 @@ import sqlalchemy as sa
 from gatehouse_identity.domain.mfa import totp_code
 from gatehouse_platform.errors import GatehouseError
 from gatehouse_platform.rpc import RpcClient
+from gatehouse_schema.api.users import User
 from gatehouse_schema.rpc.identity import (
     USER_CREATE,
+    USER_FROM_ACCESS_TOKEN,
+    USER_SET_PASSWORD,
+    USER_UPDATE_PROFILE,
     USER_VERIFY_PASSWORD,
     USER_VERIFY_TOTP,
+    AccessTokenUser,
     CreatedUser,
     CreateUser,
+    FromAccessToken,
     PasswordIdentifier,
+    PasswordSet,
+    SetPassword,
     TotpVerified,
+    UpdateProfile,
     VerifiedUser,
     VerifyPassword,
     VerifyTotp,
 )
-from gatehouse_schema.tables.identity import outbox
+from gatehouse_schema.tables.identity import oidc_tokens, outbox
+from gatehouse_testing.oidc_flow import make_flow_app, sign_in_and_exchange
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -125,3 +136,74 @@ async def test_create_refuses_a_taken_or_malformed_username(
         with pytest.raises(GatehouseError) as refused:
             await rpc.call("identity", USER_CREATE, CreateUser(username=username, password=PASSWORD), CreatedUser)
         assert (refused.value.status, refused.value.code) == (status, code)
+
+
+async def _signed_in(
+    client: AsyncClient, browser: AsyncClient, rpc: RpcClient, db: AsyncEngine, auth: dict[str, str]
+) -> tuple[dict[str, str], str]:
+    user = await _user(client, auth)
+    app = await make_flow_app(db)
+    tokens = await sign_in_and_exchange(client, browser, rpc, app, user["id"], scope="openid profile")
+    return user, str(tokens["access_token"])
+
+
+async def test_an_access_token_names_its_user_and_scopes(
+    client: AsyncClient, browser: AsyncClient, auth: dict[str, str], rpc: RpcClient, db: AsyncEngine
+) -> None:
+    user, token = await _signed_in(client, browser, rpc, db, auth)
+    found = await rpc.call("identity", USER_FROM_ACCESS_TOKEN, FromAccessToken(access_token=token), AccessTokenUser)
+    assert found.user_id == user["id"] and found.user.username == user["username"]
+    assert set(found.scopes) == {"openid", "profile"}
+
+
+async def test_unknown_expired_or_openid_less_tokens_are_refused(
+    client: AsyncClient, browser: AsyncClient, auth: dict[str, str], rpc: RpcClient, db: AsyncEngine
+) -> None:
+    _, token = await _signed_in(client, browser, rpc, db, auth)
+    with pytest.raises(GatehouseError) as unknown:
+        await rpc.call("identity", USER_FROM_ACCESS_TOKEN, FromAccessToken(access_token="nope"), AccessTokenUser)
+    assert (unknown.value.status, unknown.value.code) == (401, "auth.unauthorized")
+    token_id = hashlib.sha256(token.encode()).hexdigest()
+    async with db.begin() as conn:
+        await conn.execute(sa.update(oidc_tokens).where(oidc_tokens.c.id == token_id).values(scopes=["profile"]))
+    with pytest.raises(GatehouseError) as forbidden:
+        await rpc.call("identity", USER_FROM_ACCESS_TOKEN, FromAccessToken(access_token=token), AccessTokenUser)
+    assert (forbidden.value.status, forbidden.value.code) == (403, "auth.forbidden")
+    async with db.begin() as conn:
+        expired = sa.func.now() - sa.text("interval '1 second'")
+        await conn.execute(sa.update(oidc_tokens).where(oidc_tokens.c.id == token_id).values(expires_at=expired))
+    with pytest.raises(GatehouseError) as expired_error:
+        await rpc.call("identity", USER_FROM_ACCESS_TOKEN, FromAccessToken(access_token=token), AccessTokenUser)
+    assert (expired_error.value.status, expired_error.value.code) == (401, "auth.unauthorized")
+
+
+async def test_update_profile_replaces_fields_merges_profile_and_checks_uniqueness(
+    client: AsyncClient, auth: dict[str, str], rpc: RpcClient, db: AsyncEngine
+) -> None:
+    user, other = await _user(client, auth), await _user(client, auth)
+    request = UpdateProfile(user_id=user["id"], name="Grace", profile={"givenName": "Grace"})
+    updated = await rpc.call("identity", USER_UPDATE_PROFILE, request, User)
+    assert updated.name == "Grace" and updated.profile == {"givenName": "Grace"}
+    merged = await rpc.call(
+        "identity", USER_UPDATE_PROFILE, UpdateProfile(user_id=user["id"], profile={"nickname": "G"}), User
+    )
+    assert merged.profile == {"givenName": "Grace", "nickname": "G"} and merged.name == "Grace"
+    with pytest.raises(GatehouseError) as taken:
+        await rpc.call(
+            "identity", USER_UPDATE_PROFILE, UpdateProfile(user_id=user["id"], username=other["username"]), User
+        )
+    assert (taken.value.status, taken.value.code) == (422, "user.username_already_in_use")
+    async with db.connect() as conn:
+        query = sa.select(outbox.c.payload).where(outbox.c.subject.like("%User.Data.Updated"))
+        payloads = [bytes(p).decode() for p in (await conn.execute(query)).scalars()]
+    assert sum(user["id"] in p and "Grace" in p for p in payloads) >= 2
+
+
+async def test_set_password_replaces_the_password(client: AsyncClient, auth: dict[str, str], rpc: RpcClient) -> None:
+    user = await _user(client, auth)
+    await rpc.call(
+        "identity", USER_SET_PASSWORD, SetPassword(user_id=user["id"], password="Another-pa55word"), PasswordSet
+    )
+    with pytest.raises(GatehouseError):
+        await verify(rpc, "userId", user["id"])
+    assert (await verify(rpc, "userId", user["id"], "Another-pa55word")).user_id == user["id"]

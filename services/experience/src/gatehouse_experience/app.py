@@ -1,33 +1,38 @@
-"""Wires the experience service: the sign-in and registration flows of Logto's Experience API (identity
-answers their RPCs)."""
+"""Wires the experience service: the sign-in and registration flows of Logto's Experience API and the core of
+its Account API (identity answers their RPCs)."""
 
 from gatehouse_platform.config import load_settings
 from gatehouse_platform.service import ServiceContext, component, create_service_app
 from litestar import Litestar
 
-from gatehouse_experience.api import experience, profile
+from gatehouse_experience.account import AccountApi
+from gatehouse_experience.api import account, experience, profile, verifications
 from gatehouse_experience.config import ExperienceSettings
 from gatehouse_experience.interactions import InteractionStore
 from gatehouse_experience.registration import RegistrationFlow
 from gatehouse_experience.sign_in import SignInFlow
+from gatehouse_experience.verifications import SqlVerificationRecords, Verifications
 
-COMPONENTS = ("sign_in", "registration")
+COMPONENTS = ("sign_in", "registration", "account", "verifications")
 
 
 async def setup(ctx: ServiceContext) -> None:
     assert ctx.outbox is not None
     ctx.components["sign_in"] = SignInFlow(ctx.engine, ctx.rpc, InteractionStore(), ctx.outbox)
     ctx.components["registration"] = RegistrationFlow(ctx.engine, ctx.rpc, InteractionStore())
+    checks = Verifications(ctx.engine, ctx.rpc, SqlVerificationRecords())
+    ctx.components["verifications"] = checks
+    ctx.components["account"] = AccountApi(ctx.engine, ctx.rpc, checks)
 
 
 def create_app(settings: ExperienceSettings | None = None) -> Litestar:
     settings = settings or load_settings(ExperienceSettings)
     return create_service_app(
         settings,
-        route_handlers=[*experience.ROUTES, *profile.ROUTES],
+        route_handlers=[*experience.ROUTES, *profile.ROUTES, *account.ROUTES, *verifications.ROUTES],
         schema="experience",
         setup=setup,
         dependencies={name: component(name) for name in COMPONENTS},
         title="Gatehouse experience",
-        description="The sign-in and registration flows of Logto's Experience API.",
+        description="The sign-in and registration flows of Logto's Experience API and its Account API.",
     )

@@ -1,32 +1,47 @@
 """The user commands experience calls: `<prefix>.rpc.identity.user.verify_password`, `user.verify_totp`,
-`user.consume_backup_code` and `user.create` (Structs in `gatehouse_schema.rpc.identity`). Identity owns
+`user.consume_backup_code` and `user.create` (Structs in `gatehouse_schema.rpc.identity`); for the Account API
+`user.from_access_token`, `user.update_profile` and `user.set_password`. Identity owns
 users, their password digests and MFA secrets, so a sign-in's checks run here: digests and secrets never
 leave the service."""
 
 import msgspec
-from gatehouse_platform.errors import BadRequest, Unauthorized, Unprocessable
+from gatehouse_platform.errors import BadRequest, Forbidden, Unauthorized, Unprocessable
+from gatehouse_platform.oauth_errors import OAuthError
 from gatehouse_platform.service import ServiceContext
+from gatehouse_schema.api.users import User
+from gatehouse_schema.events import Actor
 from gatehouse_schema.rpc.identity import (
     USER_CONSUME_BACKUP_CODE,
     USER_CREATE,
+    USER_FROM_ACCESS_TOKEN,
+    USER_SET_PASSWORD,
+    USER_UPDATE_PROFILE,
     USER_VERIFY_PASSWORD,
     USER_VERIFY_TOTP,
+    AccessTokenUser,
     ConsumeBackupCode,
     CreatedUser,
     CreateUser,
+    FromAccessToken,
+    PasswordSet,
+    SetPassword,
     TotpVerified,
+    UpdateProfile,
     VerifiedUser,
     VerifyPassword,
     VerifyTotp,
 )
 
 from gatehouse_identity.api.user_bodies import CreateUser as CreateUserBody
+from gatehouse_identity.api.user_bodies import UpdateUser
 from gatehouse_identity.domain import mfa
+from gatehouse_identity.oidc import store as oidc_store
+from gatehouse_identity.oidc.userinfo import active_access_token
 from gatehouse_identity.persistence.users import UserStore
 from gatehouse_identity.services.user_mfa import UserMfaService
 from gatehouse_identity.services.users import UserService
 
-IDENTIFIER_TYPES = frozenset({"username", "email", "phone"})
+IDENTIFIER_TYPES = frozenset({"username", "email", "phone", "userId"})
 
 
 def register_user_rpc(ctx: ServiceContext, users: UserService, store: UserStore, factors: UserMfaService) -> None:
@@ -37,7 +52,10 @@ def register_user_rpc(ctx: ServiceContext, users: UserService, store: UserStore,
         if identifier.type not in IDENTIFIER_TYPES or not identifier.value:
             raise Unprocessable("session.invalid_credentials")
         async with ctx.engine.connect() as conn:
-            record = await store.find_by_identifier(conn, tenant_id, identifier.type, identifier.value)
+            if identifier.type == "userId":  # the Account API: the signed-in user's own password
+                record = await store.record(conn, tenant_id, identifier.value)
+            else:
+                record = await store.find_by_identifier(conn, tenant_id, identifier.type, identifier.value)
         if record is None:
             raise Unprocessable("session.invalid_credentials")
         await users.verify_password(tenant_id, record.user.id, request.password)  # 422 session.invalid_credentials
@@ -78,3 +96,49 @@ def register_user_rpc(ctx: ServiceContext, users: UserService, store: UserStore,
 
     ctx.rpc_server.register(USER_CONSUME_BACKUP_CODE, ConsumeBackupCode, consume_backup_code)
     ctx.rpc_server.register(USER_VERIFY_TOTP, VerifyTotp, verify_totp)
+
+    register_account_rpc(ctx, users)
+
+
+def register_account_rpc(ctx: ServiceContext, users: UserService) -> None:
+    """The Account API's commands: the caller is the user of an opaque access token, judged as `/oidc/me` does."""
+    tenant_id = ctx.settings.default_tenant_id
+
+    async def from_access_token(request: FromAccessToken) -> AccessTokenUser:
+        async with ctx.engine.connect() as conn:
+            try:
+                token = await active_access_token(conn, tenant_id, request.access_token)
+            except OAuthError:
+                raise Unauthorized("auth.unauthorized") from None
+            account = await oidc_store.get_account(conn, tenant_id, token.account_id)
+        if account is None or account.is_suspended:  # Logto revokes such a user's tokens
+            raise Unauthorized("auth.unauthorized")
+        if "openid" not in token.scopes:
+            raise Forbidden("auth.forbidden")
+        user = await users.get(tenant_id, token.account_id)
+        return AccessTokenUser(user_id=user.id, client_id=token.client_id, scopes=token.scopes, user=user)
+
+    async def update_profile(request: UpdateProfile) -> User:
+        actor = Actor(type="user", id=request.user_id)
+        fields = msgspec.to_builtins(request)  # UNSET fields are left out
+        profile = fields.pop("profile", None)
+        fields.pop("userId")
+        user: User | None = None
+        if fields:
+            try:
+                body = msgspec.convert(fields, UpdateUser)
+            except msgspec.ValidationError as error:
+                raise BadRequest("guard.invalid_input", data={"message": str(error)}) from None
+            user = await users.update(tenant_id, request.user_id, body, actor)
+        if profile is not None:
+            await users.merge_profile(tenant_id, request.user_id, profile, actor)
+            user = None
+        return user or await users.get(tenant_id, request.user_id)
+
+    async def set_password(request: SetPassword) -> PasswordSet:
+        await users.set_password(tenant_id, request.user_id, request.password, Actor(type="user", id=request.user_id))
+        return PasswordSet(user_id=request.user_id)
+
+    ctx.rpc_server.register(USER_FROM_ACCESS_TOKEN, FromAccessToken, from_access_token)
+    ctx.rpc_server.register(USER_UPDATE_PROFILE, UpdateProfile, update_profile)
+    ctx.rpc_server.register(USER_SET_PASSWORD, SetPassword, set_password)

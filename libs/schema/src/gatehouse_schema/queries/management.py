@@ -284,3 +284,23 @@ async def sign_in_settings(conn: AsyncConnection, tenant_id: str) -> dict[str, A
     query = sa.select(t.sign_in_experiences.c.settings).where(t.sign_in_experiences.c.tenant_id == tenant_id)
     settings: dict[str, Any] | None = (await conn.execute(query)).scalar_one_or_none()
     return settings
+
+
+class AccountCenterSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """What the Account API obeys: whether it is on, and each field's `Off`, `ReadOnly` or `Edit`."""
+
+    enabled: bool = False
+    fields: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+async def account_center(conn: AsyncConnection, tenant_id: str) -> AccountCenterSettings:
+    """The tenant's account center, or Logto's seeded one (`enabled: false`, no fields) before the first PATCH
+    wrote a row, as management's `GET /api/account-center` answers: experience's Account API obeys it."""
+    query = sa.select(t.account_centers.c.enabled, t.account_centers.c.fields).where(
+        t.account_centers.c.tenant_id == tenant_id
+    )
+    row = (await conn.execute(query)).one_or_none()
+    if row is None:
+        return AccountCenterSettings()
+    fields = row.fields if isinstance(row.fields, dict) else {}
+    return AccountCenterSettings(enabled=row.enabled, fields={k: str(v) for k, v in fields.items()})

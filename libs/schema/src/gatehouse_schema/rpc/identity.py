@@ -9,7 +9,11 @@ interaction (`interaction.get`), then reports who signed in, the consent, or an 
 finishes the grant (`GET /oidc/auth/{uid}`).
 """
 
+from typing import Any
+
 import msgspec
+
+from gatehouse_schema.api.users import User
 
 INTERACTION_GET = "interaction.get"
 INTERACTION_RESULT = "interaction.result"
@@ -54,7 +58,8 @@ USER_VERIFY_PASSWORD = "user.verify_password"
 
 
 class PasswordIdentifier(msgspec.Struct, kw_only=True, frozen=True):
-    """Logto's sign-in identifier: `username`, `email` or `phone`, and its value."""
+    """Logto's sign-in identifier: `username`, `email` or `phone`, and its value; or `userId` (Logto's
+    `AdditionalIdentifier.UserId`), the Account API's check of the signed-in user's own password."""
 
     type: str
     value: str
@@ -116,3 +121,52 @@ class ConsumeBackupCode(msgspec.Struct, kw_only=True, rename="camel"):
 
     user_id: str
     code: str
+
+
+# Logto's Account API (`/api/my-account`, `/api/verifications`), served by experience for the user of an opaque
+# access token; identity judges the token and changes the user (`User.Data.Updated` through its outbox).
+
+USER_FROM_ACCESS_TOKEN = "user.from_access_token"
+
+
+class FromAccessToken(msgspec.Struct, kw_only=True, rename="camel"):
+    """The user of an opaque access token, judged as `/oidc/me` judges it: 401 `auth.unauthorized` for an unknown,
+    expired or revoked token or a suspended or deleted user; 403 `auth.forbidden` without the `openid` scope."""
+
+    access_token: str
+
+
+class AccessTokenUser(msgspec.Struct, kw_only=True, rename="camel"):
+    user_id: str
+    client_id: str
+    scopes: list[str]
+    user: User
+
+
+USER_UPDATE_PROFILE = "user.update_profile"
+
+
+class UpdateProfile(msgspec.Struct, kw_only=True, rename="camel"):
+    """The user's own changes: `name`, `avatar`, `username` and `customData` replace the stored values (null
+    clears; absent keeps) with the checks of `PATCH /api/users/{id}`; `profile` is merged into the stored one."""
+
+    user_id: str
+    name: str | msgspec.UnsetType | None = msgspec.UNSET
+    avatar: str | msgspec.UnsetType | None = msgspec.UNSET
+    username: str | msgspec.UnsetType | None = msgspec.UNSET
+    custom_data: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
+    profile: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
+
+
+USER_SET_PASSWORD = "user.set_password"
+
+
+class SetPassword(msgspec.Struct, kw_only=True, rename="camel"):
+    """A new password for the user (hashed off identity's event loop; `User.Data.Updated` with `password`)."""
+
+    user_id: str
+    password: str
+
+
+class PasswordSet(msgspec.Struct, kw_only=True, rename="camel"):
+    user_id: str

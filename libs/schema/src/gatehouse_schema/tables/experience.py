@@ -25,3 +25,17 @@ interactions = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     schema=SCHEMA,
 )
+
+# the Account API's verification records (Logto's `verification_records`), valid until `expires_at`
+verification_records = sa.Table(
+    "verification_records",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("id", sa.String(21), primary_key=True),
+    sa.Column("user_id", sa.String(21), nullable=False),
+    sa.Column("type", sa.String(32), nullable=False),  # Logto's `VerificationType`, e.g. `Password`
+    sa.Column("verified", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    schema=SCHEMA,
+)

@@ -8,11 +8,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gatehouse_platform.oauth_errors import OAuthError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gatehouse_identity.oidc import store
 from gatehouse_identity.oidc.claims import ORGANIZATION_ROLES_SCOPE, ORGANIZATIONS_SCOPE, userinfo_claims
 from gatehouse_identity.oidc.clients import ClientCache
+
+
+async def active_access_token(conn: AsyncConnection, tenant_id: str, access_token: str) -> store.Token:
+    """The stored opaque access token, unless unknown, revoked (deleted) or expired (`invalid_token`); the Account
+    API (`user.from_access_token`) judges tokens with it too."""
+    token = await store.get_token(conn, tenant_id, store.digest(access_token))
+    if token is None or token.kind != "access_token":
+        raise OAuthError("invalid_token", "invalid token provided")
+    if token.expires_at <= datetime.now(UTC):
+        raise OAuthError("invalid_token", "access token is expired")
+    return token
 
 
 class UserinfoEndpoint:
@@ -32,11 +43,7 @@ class UserinfoEndpoint:
         if not access_token:
             raise OAuthError("invalid_token", "no access token provided")
         async with self.engine.connect() as conn:
-            token = await store.get_token(conn, tenant_id, store.digest(access_token))
-            if token is None or token.kind != "access_token":
-                raise OAuthError("invalid_token", "invalid token provided")
-            if token.expires_at <= datetime.now(UTC):
-                raise OAuthError("invalid_token", "access token is expired")
+            token = await active_access_token(conn, tenant_id, access_token)
             if "openid" not in token.scopes:
                 raise OAuthError("invalid_token", "access token missing 'openid' scope")
             account = await store.get_account(conn, tenant_id, token.account_id)

@@ -1,0 +1,37 @@
+"""The experience service's Account API routes against Logto's (`shared/contract/account.openapi.json`): the
+operations it serves are Logto's, and only those."""
+
+import pytest
+from gatehouse_experience.app import create_app
+from gatehouse_experience.config import ExperienceSettings
+from gatehouse_platform.config import load_settings
+from gatehouse_testing.contract import Operation, Operations, differences, logto_operations, service_operations
+
+SERVED: set[Operation] = {
+    ("GET", "/api/my-account"),
+    ("PATCH", "/api/my-account"),
+    ("PATCH", "/api/my-account/profile"),
+    ("POST", "/api/my-account/password"),
+    ("POST", "/api/verifications/password"),
+}
+
+
+@pytest.fixture(scope="module")
+def contract() -> Operations:
+    return logto_operations("account")
+
+
+@pytest.fixture(scope="module")
+def ours() -> Operations:
+    return service_operations(create_app(load_settings(ExperienceSettings, environ={})))
+
+
+def test_served_account_operations_match_logto(contract: Operations, ours: Operations) -> None:
+    assert SERVED <= set(contract)
+    problems = differences(ours, {operation: contract[operation] for operation in SERVED})
+    assert not problems, "\n".join(problems)
+
+
+def test_no_other_account_operation_is_served(ours: Operations) -> None:
+    account = {k for k in ours if k[1].startswith(("/api/my-account", "/api/verifications"))}
+    assert account == SERVED
