@@ -13,6 +13,14 @@ SERVED: set[Operation] = {
     ("PATCH", "/api/my-account/profile"),
     ("POST", "/api/my-account/password"),
     ("POST", "/api/verifications/password"),
+    ("GET", "/api/my-account/logto-configs"),
+    ("PATCH", "/api/my-account/logto-configs"),
+    ("GET", "/api/my-account/mfa-verifications"),
+    ("POST", "/api/my-account/mfa-verifications"),
+    ("DELETE", "/api/my-account/mfa-verifications/{verificationId}"),
+    ("POST", "/api/my-account/mfa-verifications/totp-secret/generate"),
+    ("POST", "/api/my-account/mfa-verifications/backup-codes/generate"),
+    ("GET", "/api/my-account/mfa-verifications/backup-codes"),
 }
 
 

@@ -6,14 +6,15 @@ from gatehouse_platform.service import ServiceContext, component, create_service
 from litestar import Litestar
 
 from gatehouse_experience.account import AccountApi
-from gatehouse_experience.api import account, experience, profile, verifications
+from gatehouse_experience.account_security import AccountSecurity
+from gatehouse_experience.api import account, account_security, experience, profile, verifications
 from gatehouse_experience.config import ExperienceSettings
 from gatehouse_experience.interactions import InteractionStore
 from gatehouse_experience.registration import RegistrationFlow
 from gatehouse_experience.sign_in import SignInFlow
 from gatehouse_experience.verifications import SqlVerificationRecords, Verifications
 
-COMPONENTS = ("sign_in", "registration", "account", "verifications")
+COMPONENTS = ("sign_in", "registration", "account", "account_security", "verifications")
 
 
 async def setup(ctx: ServiceContext) -> None:
@@ -23,13 +24,20 @@ async def setup(ctx: ServiceContext) -> None:
     checks = Verifications(ctx.engine, ctx.rpc, SqlVerificationRecords())
     ctx.components["verifications"] = checks
     ctx.components["account"] = AccountApi(ctx.engine, ctx.rpc, checks)
+    ctx.components["account_security"] = AccountSecurity(ctx.engine, ctx.rpc, checks)
 
 
 def create_app(settings: ExperienceSettings | None = None) -> Litestar:
     settings = settings or load_settings(ExperienceSettings)
     return create_service_app(
         settings,
-        route_handlers=[*experience.ROUTES, *profile.ROUTES, *account.ROUTES, *verifications.ROUTES],
+        route_handlers=[
+            *experience.ROUTES,
+            *profile.ROUTES,
+            *account.ROUTES,
+            *account_security.ROUTES,
+            *verifications.ROUTES,
+        ],
         schema="experience",
         setup=setup,
         dependencies={name: component(name) for name in COMPONENTS},

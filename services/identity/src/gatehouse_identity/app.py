@@ -9,6 +9,7 @@ from gatehouse_platform.service import ServiceContext, component, create_service
 from gatehouse_schema.events import CloudEvent
 from litestar import Litestar, Router
 
+from gatehouse_identity.account_rpc import register_account_security_rpc
 from gatehouse_identity.api import (
     authn,
     oidc,
@@ -96,6 +97,8 @@ async def setup(ctx: ServiceContext) -> None:
     users = UserService(ctx.engine, UserStore(), passwords, ctx.outbox)
     user_mfa = UserMfaService(ctx.engine, UserStore(), ctx.outbox)
     register_user_rpc(ctx, users, UserStore(), user_mfa)
+    session_service = UserSessionService(ctx.engine, UserStore())
+    register_account_security_rpc(ctx, users, user_mfa, UserStore())
     ctx.components.update(
         keyring=keyring,
         clients=clients,
@@ -107,7 +110,7 @@ async def setup(ctx: ServiceContext) -> None:
         backchannel=backchannel,
         token_configs=claims,
         hasura_authn=hasura_authn,
-        user_sessions=UserSessionService(ctx.engine, UserStore()),
+        user_sessions=session_service,
         token_endpoint=TokenEndpoint(clients, grants),
         users=users,
         user_identities=UserIdentityService(ctx.engine, UserStore(), UserIdentityStore(), ctx.outbox),

@@ -170,3 +170,67 @@ class SetPassword(msgspec.Struct, kw_only=True, rename="camel"):
 
 class PasswordSet(msgspec.Struct, kw_only=True, rename="camel"):
     user_id: str
+
+
+# The Account API's security settings (`routes/account/logto-config.ts`, `sessions.ts`, `grants.ts`,
+# `mfa-verifications.ts`): identity reads and changes them with the services of the Users API.
+
+
+class AccountUser(msgspec.Struct, kw_only=True, rename="camel"):
+    """Names the signed-in user a read is for."""
+
+    user_id: str
+
+
+class AccountDone(msgspec.Struct, kw_only=True, rename="camel"):
+    user_id: str
+
+
+class AccountDocument(msgspec.Struct, kw_only=True, rename="camel"):
+    """A reply already in Logto's response shape (rendered by identity's Users API renderers)."""
+
+    body: Any
+
+
+USER_LOGTO_CONFIGS = "user.logto_configs"  # AccountUser -> AccountDocument (Logto's `logtoConfig` response)
+USER_UPDATE_LOGTO_CONFIGS = "user.update_logto_configs"
+
+
+class UpdateLogtoConfigs(msgspec.Struct, kw_only=True, rename="camel"):
+    """`mfa` and `passkeySignIn` as `PATCH /api/users/{id}/logto-configs` takes them (400 `guard.invalid_input`)."""
+
+    user_id: str
+    mfa: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
+    passkey_sign_in: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
+
+
+USER_MFA_VERIFICATIONS = "user.mfa_verifications"  # AccountUser -> AccountDocument (list, no secrets)
+USER_BACKUP_CODES = "user.backup_codes"  # AccountUser -> AccountDocument `{codes: [{code, usedAt?}]}`
+USER_BIND_TOTP = "user.bind_totp"
+
+
+class BindTotp(msgspec.Struct, kw_only=True, rename="camel"):
+    """Binds a TOTP factor: 422 `user.totp_already_in_use`, 400 `user.totp_secret_invalid`, and with a `code`
+    400 `session.mfa.invalid_totp_code` unless it matches the secret."""
+
+    user_id: str
+    secret: str
+    code: str | None = None
+
+
+USER_BIND_BACKUP_CODES = "user.bind_backup_codes"
+
+
+class BindBackupCodes(msgspec.Struct, kw_only=True, rename="camel"):
+    user_id: str
+    codes: list[str]
+
+
+USER_DELETE_MFA = "user.delete_mfa"
+
+
+class DeleteMfa(msgspec.Struct, kw_only=True, rename="camel"):
+    """Removes one factor of the user; 400 `verification_record.not_found` for an unknown id."""
+
+    user_id: str
+    verification_id: str

@@ -7,7 +7,6 @@ import base64
 import hashlib
 import hmac
 import re
-import secrets
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -15,26 +14,20 @@ from urllib.parse import quote
 
 import segno
 from gatehouse_platform.errors import Unprocessable
+from gatehouse_schema.mfa_secrets import BACKUP_CODE_COUNT
 
 TOTP = "Totp"
 BACKUP_CODE = "BackupCode"
 WEBAUTHN = "WebAuthn"
 
-BACKUP_CODE_COUNT = 10
-BACKUP_CODE_ALPHABET = "0123456789abcdef"
 BACKUP_CODE_FORMAT = re.compile(r"[0-9a-fA-F]{10}")
 # RFC 4648 base32, padded or not, as Logto's `validateTotpSecret` accepts it
 BASE32 = re.compile(r"(?:[2-7A-Z]{8})*(?:[2-7A-Z]{2}={6}|[2-7A-Z]{4}={4}|[2-7A-Z]{5}={3}|[2-7A-Z]{7}=)?")
-TOTP_SECRET_BYTES = 10  # otplib's default: a 16-character base32 secret
 
 
 def now_iso() -> str:
     """JavaScript's `Date.prototype.toISOString()`: UTC, milliseconds, `Z`."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def generate_totp_secret() -> str:
-    return base64.b32encode(secrets.token_bytes(TOTP_SECRET_BYTES)).decode()
 
 
 def valid_totp_secret(secret: str) -> bool:
@@ -56,10 +49,6 @@ def totp_matches(secret: str, code: str, at: float | None = None, window: int = 
         return False
     counter = int((time.time() if at is None else at) // step)
     return any(hmac.compare_digest(totp_code(secret, counter + drift), code) for drift in range(-window, window + 1))
-
-
-def generate_backup_codes() -> list[str]:
-    return ["".join(secrets.choice(BACKUP_CODE_ALPHABET) for _ in range(10)) for _ in range(BACKUP_CODE_COUNT)]
 
 
 def valid_backup_codes(codes: list[str]) -> bool:

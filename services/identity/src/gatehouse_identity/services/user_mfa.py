@@ -9,6 +9,7 @@ from gatehouse_platform.errors import BadRequest, NotFound, Unprocessable
 from gatehouse_platform.outbox import Outbox
 from gatehouse_schema.events import Actor
 from gatehouse_schema.ids import generate_id
+from gatehouse_schema.mfa_secrets import generate_backup_codes, generate_totp_secret
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gatehouse_identity.domain import mfa
@@ -47,7 +48,7 @@ class UserMfaService:
             mfa.check_totp_can_bind(record.mfa_verifications)
             if secret is not None and not mfa.valid_totp_secret(secret):
                 raise Unprocessable("user.totp_secret_invalid")
-            secret = secret or mfa.generate_totp_secret()
+            secret = secret or generate_totp_secret()
             factors = [*record.mfa_verifications, mfa.new_totp(self.new_id(), secret)]
             await update_user_data(
                 self.users, self.outbox, conn, tenant_id, user_id, {"mfa_verifications": factors}, CHANGED, actor
@@ -64,7 +65,7 @@ class UserMfaService:
             mfa.check_backup_codes_can_bind(record.mfa_verifications)
             if codes is not None and not mfa.valid_backup_codes(codes):
                 raise Unprocessable("user.wrong_backup_code_format")
-            codes = codes if codes is not None else mfa.generate_backup_codes()
+            codes = codes if codes is not None else generate_backup_codes()
             factors = [*record.mfa_verifications, mfa.new_backup_codes(self.new_id(), codes)]
             await update_user_data(
                 self.users, self.outbox, conn, tenant_id, user_id, {"mfa_verifications": factors}, CHANGED, actor
