@@ -1,0 +1,60 @@
+"""What the Account API tests share: the account center row, a signed-in user with an access token, the
+`rpc` fixture the sign-in needs, error and verification helpers."""
+
+import secrets
+from collections.abc import AsyncIterator
+from typing import Any
+
+import nats
+import pytest_asyncio
+from gatehouse_platform.rpc import RpcClient
+from gatehouse_schema.tables.management import account_centers
+from gatehouse_testing.oidc_flow import make_flow_app, sign_in_and_exchange
+from httpx import AsyncClient, Response
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+PASSWORD = "Account-pa55word!"
+ALL_EDIT = {f: "Edit" for f in ("name", "avatar", "username", "email", "phone", "profile", "customData", "password")}
+
+
+@pytest_asyncio.fixture(scope="module")
+async def rpc(nats_url: str, subject_prefix: str) -> AsyncIterator[RpcClient]:
+    nc = await nats.connect(nats_url)
+    yield RpcClient(nc, subject_prefix, 5.0)
+    await nc.close()
+
+
+async def account_center(db: AsyncEngine, enabled: bool = True, fields: dict[str, str] | None = None) -> None:
+    """Management's account center row, as its `PATCH /api/account-center` writes it."""
+    values = {"enabled": enabled, "fields": ALL_EDIT if fields is None else fields}
+    async with db.begin() as conn:
+        await conn.execute(
+            insert(account_centers)
+            .values(tenant_id="default", id="default", webauthn_related_origins=[], **values)
+            .on_conflict_do_update(index_elements=[account_centers.c.tenant_id], set_=values)
+        )
+
+
+async def signed_in(
+    identity: AsyncClient, rpc: RpcClient, db: AsyncEngine, auth: dict[str, str], scope: str = "openid profile"
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """A new user and the Authorization header of the access token its sign-in to a new app gave."""
+    name = f"acc{secrets.token_hex(5)}"
+    body = {"username": name, "primaryEmail": f"{name}@example.com", "password": PASSWORD, "name": "Ada"}
+    created = await identity.post("/api/users", json=body, headers=auth)
+    assert created.status_code == 200, created.text
+    user = dict(created.json())
+    app = await make_flow_app(db)
+    async with AsyncClient(transport=identity._transport, base_url="http://127.0.0.1") as browser:
+        tokens = await sign_in_and_exchange(identity, browser, rpc, app, user["id"], scope=scope)
+    return user, {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+def error(response: Response, status: int, code: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.json()["code"] == code, response.text
+
+
+async def verify_password(client: AsyncClient, bearer: dict[str, str], password: str = PASSWORD) -> Response:
+    return await client.post("/api/verifications/password", json={"password": password}, headers=bearer)
