@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from gatehouse_platform.errors import GatehouseError, Unauthorized
+from gatehouse_platform.errors import BadRequest, Unauthorized
 from gatehouse_platform.rpc import RpcClient
 from gatehouse_schema.api.users import User
 from gatehouse_schema.queries.management import AccountCenterSettings, account_center, sign_in_settings
@@ -30,17 +30,6 @@ from gatehouse_experience.verifications import Verifications
 
 EDIT, READ_ONLY = "Edit", "ReadOnly"
 BEARER = "Bearer"
-# Logto's phrases for codes the platform's message table does not carry
-MESSAGES = {
-    "account_center.not_enabled": "The account center is not enabled.",
-    "account_center.field_not_editable": "The field is not editable.",
-    "verification_record.permission_denied": "Permission denied, please re-authenticate.",
-    "user.username_required": "Username is a required identifier. You can not set it to null.",
-}
-
-
-def fail(code: str, status: int = 400) -> GatehouseError:
-    return GatehouseError(code, MESSAGES.get(code), status=status)
 
 
 @dataclass(frozen=True)
@@ -56,7 +45,7 @@ class Caller:
 
     def editable(self, name: str) -> None:
         if self.field(name) != EDIT:
-            raise fail("account_center.field_not_editable")
+            raise BadRequest("account_center.field_not_editable")
 
     def readable(self, name: str) -> bool:
         return self.field(name) in (EDIT, READ_ONLY)
@@ -131,7 +120,7 @@ class AccountApi:
         async with self.engine.connect() as conn:
             center = await account_center(conn, tenant_id)
         if not center.enabled:
-            raise fail("account_center.not_enabled")
+            raise BadRequest("account_center.not_enabled")
         return Caller(user=found.user, scopes=frozenset(found.scopes), center=center)
 
     def profile(self, caller: Caller) -> dict[str, Any]:
@@ -142,14 +131,14 @@ class AccountApi:
         for key in changes:
             caller.editable(key)
         if "profile" not in caller.scopes:
-            raise fail("auth.unauthorized")
+            raise BadRequest("auth.unauthorized")
         if "customData" in changes and "custom_data" not in caller.scopes:
-            raise fail("auth.unauthorized")
+            raise BadRequest("auth.unauthorized")
         if "username" in changes and changes["username"] is None:
             async with self.engine.connect() as conn:
                 settings = await sign_in_settings(conn, tenant_id) or {}
             if "username" in ((settings.get("signUp") or {}).get("identifiers") or []):
-                raise fail("user.username_required")
+                raise BadRequest("user.username_required")
         request = msgspec.convert({"userId": caller.user.id, **changes}, UpdateProfile)
         user = await self.rpc.call("identity", USER_UPDATE_PROFILE, request, User)
         return filtered_profile(caller, user)
@@ -158,9 +147,9 @@ class AccountApi:
         """`PATCH /api/my-account/profile`: merged into the user's profile; `address` needs the `address` scope."""
         caller.editable("profile")
         if "profile" not in caller.scopes:
-            raise fail("auth.unauthorized")
+            raise BadRequest("auth.unauthorized")
         if "address" in profile and "address" not in caller.scopes:
-            raise fail("auth.unauthorized")
+            raise BadRequest("auth.unauthorized")
         request = UpdateProfile(user_id=caller.user.id, profile=profile)
         user = await self.rpc.call("identity", USER_UPDATE_PROFILE, request, User)
         return scoped_other_profile(user, caller.scopes)
@@ -170,8 +159,8 @@ class AccountApi:
         or phone to verify with (setting a first password); then the sign-in experience's password policy."""
         user = caller.user
         has_method = user.has_password or bool(user.primary_email) or bool(user.primary_phone)
-        if has_method and not await self.verifications.identity_verified(tenant_id, user.id, verification_id):
-            raise fail("verification_record.permission_denied", 401)
+        if has_method:
+            await self.verifications.require_identity_verified(tenant_id, user.id, verification_id)
         caller.editable("password")
         async with self.engine.connect() as conn:
             settings = await sign_in_settings(conn, tenant_id) or {}

@@ -7,7 +7,7 @@ scope.)"""
 
 from typing import Any
 
-from gatehouse_platform.errors import GatehouseError
+from gatehouse_platform.errors import BadRequest, Unauthorized
 from gatehouse_platform.rpc import RpcClient
 from gatehouse_schema.queries.management import sign_in_settings
 from gatehouse_schema.rpc.identity import (
@@ -33,29 +33,18 @@ from gatehouse_experience.verifications import Verifications
 
 IDENTITIES_SCOPE = "identities"  # Logto's `UserScope.Identities`
 TOTP, BACKUP_CODE = "Totp", "BackupCode"
-MESSAGES = {
-    "account_center.field_not_enabled": "The field is not enabled.",
-    "account_center.field_not_editable": "The field is not editable.",
-    "verification_record.permission_denied": "Permission denied, please re-authenticate.",
-    "verification_record.not_found": "Verification record not found.",
-    "session.mfa.mfa_factor_not_enabled": "MFA factor is not enabled.",
-}
-
-
-def fail(code: str, status: int = 400) -> GatehouseError:
-    return GatehouseError(code, MESSAGES.get(code), status=status)
 
 
 def require_scope(caller: Caller, scope: str) -> None:
     if scope not in caller.scopes:
-        raise GatehouseError("auth.unauthorized", status=401)
+        raise Unauthorized("auth.unauthorized")
 
 
 def require_field(control: str | None, edit: bool) -> None:
     if edit and control != EDIT:
-        raise fail("account_center.field_not_editable")
+        raise BadRequest("account_center.field_not_editable")
     if not edit and control not in (EDIT, READ_ONLY):
-        raise fail("account_center.field_not_enabled")
+        raise BadRequest("account_center.field_not_enabled")
 
 
 class AccountSecurity:
@@ -65,8 +54,7 @@ class AccountSecurity:
         self.verifications = verifications
 
     async def _verified(self, tenant_id: str, caller: Caller, verification_id: str | None) -> None:
-        if not await self.verifications.identity_verified(tenant_id, caller.user.id, verification_id):
-            raise fail("verification_record.permission_denied", 401)
+        await self.verifications.require_identity_verified(tenant_id, caller.user.id, verification_id)
 
     async def _document(self, command: str, request: Any) -> Any:
         return (await self.rpc.call("identity", command, request, AccountDocument)).body
@@ -107,7 +95,7 @@ class AccountSecurity:
         async with self.engine.connect() as conn:
             settings = await sign_in_settings(conn, tenant_id) or {}
         if body["type"] not in ((settings.get("mfa") or {}).get("factors") or []):
-            raise fail("session.mfa.mfa_factor_not_enabled")
+            raise BadRequest("session.mfa.mfa_factor_not_enabled")
         user_id = caller.user.id
         if body["type"] == TOTP:
             request: BindTotp | BindBackupCodes = BindTotp(

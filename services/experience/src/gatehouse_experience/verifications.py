@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import sqlalchemy as sa
+from gatehouse_platform.errors import Unauthorized
 from gatehouse_platform.rpc import RpcClient
 from gatehouse_schema.ids import generate_id
 from gatehouse_schema.rpc.identity import USER_VERIFY_PASSWORD, PasswordIdentifier, VerifiedUser, VerifyPassword
@@ -77,3 +78,8 @@ class Verifications:
             return False
         async with self.engine.connect() as conn:
             return await self.store.is_verified(conn, tenant_id, user_id, record_id)
+
+    async def require_identity_verified(self, tenant_id: str, user_id: str, record_id: str | None) -> None:
+        """401 `verification_record.permission_denied` unless `identity_verified`."""
+        if not await self.identity_verified(tenant_id, user_id, record_id):
+            raise Unauthorized("verification_record.permission_denied")
