@@ -29,6 +29,8 @@ ORGANIZATION_OPERATIONS: set[Operation] = {
     ("DELETE", "/api/applications/{id}/users/{userId}/consent-organizations/{organizationId}"),
 }
 USER_ROLES_PREFIX = "/api/users/{userId}/roles"
+# the Configs operations management serves (identity serves the OIDC ones)
+ADMIN_CONSOLE_PREFIX = "/api/configs/admin-console"
 # needs file storage (uploaded zip archives), which Gatehouse does not have
 SIGN_IN_EXPERIENCE_LEFT_OUT: set[Operation] = {("POST", "/api/sign-in-exp/default/custom-ui-assets")}
 
@@ -46,6 +48,8 @@ def ours() -> Operations:
 def _wanted(contract: Operations, group: str) -> Operations:
     if group == "Users":
         return {k: op for k, op in contract.items() if k[1].startswith(USER_ROLES_PREFIX)}
+    if group == "Configs":
+        return {k: op for k, op in contract.items() if k[1].startswith(ADMIN_CONSOLE_PREFIX)}
     if group == "Applications":
         return {k: op for k, op in contract.items() if first_tag(op) == group and k not in ORGANIZATION_OPERATIONS}
     if group == "Sign-in experience":
@@ -64,6 +68,7 @@ EXPECTED_COUNTS = {
     "Account center": 2,
     "Captcha provider": 3,
     "Custom profile fields": 7,
+    "Configs": 2,
 }
 
 

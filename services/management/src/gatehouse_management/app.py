@@ -8,6 +8,7 @@ from litestar import Litestar, Router
 
 from gatehouse_management.api import (
     account_center,
+    admin_console,
     application_secrets,
     application_settings,
     applications,
@@ -34,11 +35,13 @@ from gatehouse_management.persistence.captcha_provider import CaptchaProviderSto
 from gatehouse_management.persistence.consent_scopes import ConsentScopeStore
 from gatehouse_management.persistence.custom_phrases import CustomPhraseStore
 from gatehouse_management.persistence.custom_profile_fields import CustomProfileFieldStore
+from gatehouse_management.persistence.logto_configs import LogtoConfigStore
 from gatehouse_management.persistence.resources import ResourceStore, ScopeStore
 from gatehouse_management.persistence.role_members import RoleMemberStore
 from gatehouse_management.persistence.roles import RoleStore
 from gatehouse_management.persistence.sign_in_experience import SignInExperienceStore
 from gatehouse_management.services.account_center import AccountCenterService
+from gatehouse_management.services.admin_console import AdminConsoleService
 from gatehouse_management.services.application_secrets import ApplicationSecretService
 from gatehouse_management.services.application_settings import ApplicationSettingsService
 from gatehouse_management.services.applications import ApplicationService
@@ -55,7 +58,7 @@ from gatehouse_management.services.sign_in_experience import SignInExperienceSer
 COMPONENTS = (
     *("applications", "secrets", "consent", "app_settings", "resources", "roles", "assignments"),
     *("sign_in_experience", "custom_phrases"),
-    *("account_center", "captcha_provider", "custom_profile_fields"),
+    *("account_center", "captcha_provider", "custom_profile_fields", "admin_console"),
 )
 
 
@@ -87,6 +90,7 @@ async def setup(ctx: ServiceContext) -> None:
     ctx.components["custom_profile_fields"] = CustomProfileFieldService(
         ctx.engine, profile_fields, experiences, account_centers, ctx.outbox
     )
+    ctx.components["admin_console"] = AdminConsoleService(ctx.engine, LogtoConfigStore())
     consumer = EventConsumer(
         js=ctx.js,
         engine=ctx.engine,
@@ -119,6 +123,7 @@ def create_app(settings: ManagementSettings | None = None) -> Litestar:
             *account_center.ROUTES,
             *captcha_provider.ROUTES,
             *custom_profile_fields.ROUTES,
+            *admin_console.ROUTES,
         ],
         guards=[management_api_guard],
     )
@@ -131,6 +136,6 @@ def create_app(settings: ManagementSettings | None = None) -> Litestar:
         title="Gatehouse management",
         description=(
             "Applications, API resources, scopes, roles, the sign-in experience, custom phrases, the account "
-            "center, the captcha provider and custom profile fields."
+            "center, the captcha provider, custom profile fields and the admin console config."
         ),
     )

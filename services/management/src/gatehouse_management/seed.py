@@ -1,6 +1,6 @@
-"""Seeding a tenant: the Management API resource, its `all` scope, the management-access role and Logto's
-default sign-in experience, plus (bootstrap) a machine-to-machine app holding that role. Running it again
-changes nothing."""
+"""Seeding a tenant: the Management API resource, its `all` scope, the management-access role, Logto's default
+sign-in experience and admin console config, plus (bootstrap) a machine-to-machine app holding that role. Running
+it again changes nothing."""
 
 import asyncio
 import json
@@ -23,7 +23,9 @@ from gatehouse_schema.tables.management import (
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from gatehouse_management.api.admin_console_bodies import default_admin_console
 from gatehouse_management.api.application_bodies import CreateApplication
+from gatehouse_management.persistence.logto_configs import ADMIN_CONSOLE, LogtoConfigStore
 from gatehouse_management.persistence.sign_in_experience import SignInExperienceStore
 from gatehouse_management.services.applications import ApplicationService
 from gatehouse_management.services.sign_in_experience import default_settings
@@ -104,6 +106,8 @@ async def seed_tenant(engine: AsyncEngine, tenant_id: str) -> str:
             .on_conflict_do_nothing()
         )
         await SignInExperienceStore().create_if_missing(conn, tenant_id, msgspec.to_builtins(default_settings()))
+        admin_console = msgspec.to_builtins(default_admin_console())
+        await LogtoConfigStore().create_if_missing(conn, tenant_id, ADMIN_CONSOLE, admin_console)
     return role_id
 
 

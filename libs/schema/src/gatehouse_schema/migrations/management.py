@@ -271,4 +271,17 @@ CREATE TABLE management.custom_profile_fields (
 CREATE INDEX custom_profile_fields_sie_order ON management.custom_profile_fields (tenant_id, sie_order);
 """,
     ),
+    Migration(
+        7,
+        "the tenant's settings kept as Logto's logto_configs keys (the admin console's state)",
+        """
+-- Logto's `logto_configs`: one JSON value per tenant and key; `adminConsole` holds the Console's state
+CREATE TABLE management.logto_configs (
+    tenant_id varchar(21) NOT NULL,
+    key varchar(256) NOT NULL,
+    value jsonb NOT NULL,
+    PRIMARY KEY (tenant_id, key)
+);
+""",
+    ),
 ]

@@ -205,6 +205,15 @@ captcha_providers = sa.Table(
     schema=SCHEMA,
 )
 
+logto_configs = sa.Table(
+    "logto_configs",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("key", sa.String(256), primary_key=True),
+    sa.Column("value", JSONB, nullable=False),
+    schema=SCHEMA,
+)
+
 custom_profile_fields = sa.Table(
     "custom_profile_fields",
     metadata,
