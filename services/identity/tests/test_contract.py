@@ -76,6 +76,8 @@ OTHER_OPERATIONS: dict[Operation, str] = {
     ("DELETE", "/api/configs/oidc/{keyType}/{keyId}"): "Configs",
     ("GET", "/api/configs/oidc/session"): "Configs",
     ("PATCH", "/api/configs/oidc/session"): "Configs",
+    ("GET", "/api/configs/cimd"): "Configs",
+    ("PATCH", "/api/configs/cimd"): "Configs",
     ("GET", "/api/authn/hasura"): "Authn",
 }
 

@@ -12,6 +12,7 @@ from litestar import Litestar, Router
 from gatehouse_identity.account_rpc import register_account_security_rpc
 from gatehouse_identity.api import (
     authn,
+    cimd_config,
     oidc,
     oidc_configs,
     oidc_device,
@@ -54,6 +55,7 @@ from gatehouse_identity.persistence.personal_access_tokens import PersonalAccess
 from gatehouse_identity.persistence.subject_tokens import SubjectTokenStore
 from gatehouse_identity.persistence.user_identities import UserIdentityStore
 from gatehouse_identity.persistence.users import UserStore
+from gatehouse_identity.services.cimd_config import CimdConfigService
 from gatehouse_identity.services.personal_access_tokens import PersonalAccessTokenService
 from gatehouse_identity.services.subject_tokens import SubjectTokenService
 from gatehouse_identity.services.user_identities import UserIdentityService
@@ -119,6 +121,7 @@ async def setup(ctx: ServiceContext) -> None:
         subject_tokens=SubjectTokenService(ctx.engine, SubjectTokenStore()),
         oidc_keys=OidcKeyService(ctx.engine, ctx.outbox, keyring),
         session_config=OidcSessionConfig(ctx.engine),
+        cimd_config=CimdConfigService(ctx.engine),
         oidc_sweeper=OidcSweeper(
             ctx.engine, interval=settings.oidc_sweep_interval, batch_size=settings.oidc_sweep_batch_size
         ),
@@ -173,7 +176,13 @@ def create_app(settings: IdentitySettings | None = None) -> Litestar:
     settings = settings or load_settings(IdentitySettings)
     management_api = Router(
         "/",
-        route_handlers=[*users.ROUTES, *USER_RESOURCE_ROUTES, *oidc_configs.ROUTES, *token_configs.ROUTES],
+        route_handlers=[
+            *users.ROUTES,
+            *USER_RESOURCE_ROUTES,
+            *oidc_configs.ROUTES,
+            *cimd_config.ROUTES,
+            *token_configs.ROUTES,
+        ],
         guards=[management_api_guard],
     )
     return create_service_app(
@@ -198,6 +207,7 @@ def create_app(settings: IdentitySettings | None = None) -> Litestar:
             "subject_tokens": component("subject_tokens"),
             "oidc_keys": component("oidc_keys"),
             "session_config": component("session_config"),
+            "cimd_config": component("cimd_config"),
             "token_configs": component("token_configs"),
             "user_sessions": component("user_sessions"),
             "hasura_authn": component("hasura_authn"),
