@@ -71,6 +71,7 @@ ENV_VARS = [
     "OTEL_EXPORTER_OTLP_ENDPOINT",
     *[s.url_var for s in BACKENDS if s.url_var],
     "BOOTSTRAP_FILE",
+    "SECRET_VAULT_KEK",
 ]
 SHARED_ENV = ["NATS_URL", "PUBLIC_URL", "LOG_LEVEL", "EVENTS_STREAM", "SUBJECT_PREFIX"] + [
     s.url_var for s in BACKENDS if s.url_var

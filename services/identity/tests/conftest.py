@@ -1,3 +1,5 @@
+import base64
+import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 RESOURCE = "https://api.example.com"
+VAULT_KEK = base64.b64encode(os.urandom(32)).decode()
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ async def client(make_settings: Callable[..., Any], test_issuer: TestIssuer) -> 
         identity_url=test_issuer.url,
         password_hash_memory_kib=256,
         password_hash_time_cost=1,
+        secret_vault_kek=VAULT_KEK,
     )
     async with running(create_app(settings)) as c:
         yield c

@@ -32,6 +32,7 @@ USER_OPERATIONS: set[Operation] = {
     ("GET", "/api/users/{userId}/logto-configs"),
     ("PATCH", "/api/users/{userId}/logto-configs"),
     # identities
+    ("POST", "/api/users/{userId}/identities"),
     ("PUT", "/api/users/{userId}/identities/{target}"),
     ("DELETE", "/api/users/{userId}/identities/{target}"),
     ("GET", "/api/users/{userId}/identities/{target}"),
@@ -57,9 +58,7 @@ USER_OPERATIONS: set[Operation] = {
 }
 
 # Logto's Users operations identity does not serve, and why (the test below keeps this list honest).
-USER_OPERATIONS_LEFT_OUT: set[Operation] = {
-    ("POST", "/api/users/{userId}/identities"),  # needs a social connector's authorization round trip
-}
+USER_OPERATIONS_LEFT_OUT: set[Operation] = set()
 
 OTHER_OPERATIONS: dict[Operation, str] = {
     ("POST", "/api/subject-tokens"): "Subject tokens",
@@ -79,6 +78,7 @@ OTHER_OPERATIONS: dict[Operation, str] = {
     ("GET", "/api/configs/cimd"): "Configs",
     ("PATCH", "/api/configs/cimd"): "Configs",
     ("GET", "/api/authn/hasura"): "Authn",
+    ("DELETE", "/api/secrets/{id}"): "Secrets",
 }
 
 

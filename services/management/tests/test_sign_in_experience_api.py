@@ -1,5 +1,5 @@
 """The tenant's sign-in experience: Logto's defaults after the seed, its validation rules for a tenant without
-connectors, the password policy check and the username case-conflict report."""
+email or SMS connectors, the password policy check and the username case-conflict report."""
 
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -12,7 +12,7 @@ from gatehouse_management.seed import seed_tenant
 from gatehouse_management.services.sign_in_experience import default_settings
 from gatehouse_platform.db import create_engine
 from gatehouse_schema.tables.identity import users
-from gatehouse_schema.tables.management import custom_phrases, outbox, sign_in_experiences
+from gatehouse_schema.tables.management import connectors, custom_phrases, outbox, sign_in_experiences
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -21,13 +21,14 @@ NO_PWNED = {"rejects": {"pwned": False, "repetitionAndSequence": True, "userInfo
 
 @pytest_asyncio.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    """The seeded tenant, its sign-in experience back to Logto's defaults and no custom phrases."""
+    """The seeded tenant, its sign-in experience back to Logto's defaults, no custom phrases and no connectors."""
     engine = create_engine(database_url, pool_size=1)
     await seed_tenant(engine, "default")
     async with engine.begin() as conn:
         settings = msgspec.to_builtins(default_settings())
         await conn.execute(sa.update(sign_in_experiences).values(settings=settings))
         await conn.execute(sa.delete(custom_phrases))
+        await conn.execute(sa.delete(connectors))
     yield engine
     await engine.dispose()
 
@@ -216,7 +217,7 @@ async def test_email_sign_up_with_sign_in_consistency_and_connector_targets(
     assert response.status_code == 200, response.text
     sie = response.json()
     assert len(sie["signIn"]["methods"]) == 2 and sie["singleSignOnEnabled"] is True
-    assert sie["socialSignInConnectorTargets"] == []  # only existing social connectors are kept: none
+    assert sie["socialSignInConnectorTargets"] == []  # only targets of existing social connectors are kept: none
 
 
 async def test_a_language_with_custom_phrases_can_be_the_fallback(

@@ -5,6 +5,7 @@ database and their own stream and subject names, so they never collide with a ru
 """
 
 import asyncio
+import base64
 import os
 import signal
 import subprocess
@@ -65,8 +66,23 @@ class StackConfig:
         for name in SERVICES:
             if name != "gateway":
                 env[f"{name.upper()}_URL"] = f"http://127.0.0.1:{self.ports[name]}"
+        if not env.get("SECRET_VAULT_KEK"):
+            env["SECRET_VAULT_KEK"] = local_vault_key(self.bootstrap_file.parent / "secret_vault_kek")
         env.update(self.extra_env)
         return env
+
+
+def local_vault_key(path: Path) -> str:
+    """The local stack's secret vault key (base64 of 32 random bytes), made once and kept beside the
+    bootstrap credentials (mode 0600), so token sets stored by one run open in the next."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = base64.b64encode(os.urandom(32)).decode()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(key + "\n")
+    return key
 
 
 async def prepare_database(database_url: str) -> None:

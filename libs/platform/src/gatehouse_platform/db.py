@@ -45,6 +45,9 @@ def create_engine(url: str, pool_size: int = 20) -> AsyncEngine:
         pool_recycle=1800,
         json_serializer=_json_dumps,
         json_deserializer=msgspec.json.decode,
+        # a database error's message leaves out the statement's values: they can be secrets (a connector's
+        # config, an application secret), and an unexpected error is logged with its traceback
+        hide_parameters=True,
     )
 
 

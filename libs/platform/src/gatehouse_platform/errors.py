@@ -73,7 +73,28 @@ MESSAGES: dict[str, str] = {
     "user.personal_access_token_name_exists": "Personal access token name already exists.",
     "session.mfa.backup_code_can_not_be_alone": "Backup code can not be the only MFA.",
     "request.invalid_input": "Input is invalid. {details}",
+    "connector.general": "An unexpected error occurred in the connector.",
+    "connector.invalid_response": "The response of the connector is invalid.",
+    "connector.social_auth_code_invalid": "Unable to get access token, please check authorization code.",
+    "connector.social_invalid_access_token": "The access token is invalid.",
+    "connector.social_invalid_id_token": "The ID token is invalid.",
+    "session.invalid_connector_id": "Unable to find available connector with id {connectorId}.",
     "connector.not_found": "Cannot find any available connector for type: {type}.",
+    "connector.not_found_with_connector_id": "Can not find connector with given standard connector id.",
+    "connector.multiple_instances_not_supported": "Can not create multiple instance with picked standard connector.",
+    "connector.should_specify_target": "You should specify 'target'.",
+    "connector.multiple_target_with_same_platform": (
+        "You can not have multiple social connectors that have same target and platform."
+    ),
+    "connector.cannot_overwrite_metadata_for_non_standard_connector": (
+        "This connector's 'metadata' cannot be overwritten."
+    ),
+    "connector.can_not_modify_target": "The connector 'target' can not be modified.",
+    "connector.invalid_type_for_syncing_profile": "You can only sync user profile with social connectors.",
+    "connector.invalid_config": "The connector's config is invalid.",
+    "connector.token_storage_not_supported": "Token storage is not supported for this connector.",
+    "connector.unexpected_type": "The connector's type doesn't match.",
+    "session.insufficient_info": "Insufficient sign-in info.",
     "password.invalid_legacy_password_format": "Invalid legacy password format.",
     "password.unsupported_legacy_hash_algorithm": "Unsupported legacy hash algorithm: {algorithm}.",
     "session.invalid_credentials": "Wrong credentials. Please check your input.",

@@ -4,6 +4,7 @@ from typing import Any
 
 import msgspec
 from gatehouse_platform.config import load_settings
+from gatehouse_platform.consumer import EventConsumer
 from gatehouse_platform.guards import management_api_guard
 from gatehouse_platform.service import ServiceContext, component, create_service_app
 from gatehouse_schema.events import CloudEvent
@@ -17,6 +18,7 @@ from gatehouse_identity.api import (
     oidc_configs,
     oidc_device,
     personal_access_tokens,
+    secrets,
     subject_tokens,
     token_configs,
     user_identities,
@@ -25,6 +27,13 @@ from gatehouse_identity.api import (
     users,
 )
 from gatehouse_identity.config import IdentitySettings
+from gatehouse_identity.domain.secret_vault import SecretVault, parse_kek
+from gatehouse_identity.events.connector_secrets import (
+    CONNECTOR_SECRETS_CONSUMER,
+    CONSUMED_EVENT_TYPES,
+    ConnectorSecrets,
+    consumed_subject,
+)
 from gatehouse_identity.keys.keyring import Keyring
 from gatehouse_identity.keys.service import OidcKeyService
 from gatehouse_identity.keys.session_config import OidcSessionConfig
@@ -52,11 +61,13 @@ from gatehouse_identity.oidc.user_sessions import UserSessionService
 from gatehouse_identity.oidc.userinfo import UserinfoEndpoint
 from gatehouse_identity.passwords import PasswordHasher
 from gatehouse_identity.persistence.personal_access_tokens import PersonalAccessTokenStore
+from gatehouse_identity.persistence.secrets import SecretStore
 from gatehouse_identity.persistence.subject_tokens import SubjectTokenStore
 from gatehouse_identity.persistence.user_identities import UserIdentityStore
 from gatehouse_identity.persistence.users import UserStore
 from gatehouse_identity.services.cimd_config import CimdConfigService
 from gatehouse_identity.services.personal_access_tokens import PersonalAccessTokenService
+from gatehouse_identity.services.social_links import SocialLinkService
 from gatehouse_identity.services.subject_tokens import SubjectTokenService
 from gatehouse_identity.services.user_identities import UserIdentityService
 from gatehouse_identity.services.user_mfa import UserMfaService
@@ -101,6 +112,9 @@ async def setup(ctx: ServiceContext) -> None:
     register_user_rpc(ctx, users, UserStore(), user_mfa)
     session_service = UserSessionService(ctx.engine, UserStore())
     register_account_security_rpc(ctx, users, user_mfa, UserStore())
+    identities = UserIdentityService(ctx.engine, UserStore(), UserIdentityStore(), ctx.outbox)
+    kek = parse_kek(settings.secret_vault_kek)
+    vault = SecretVault(kek) if kek is not None else None
     ctx.components.update(
         keyring=keyring,
         clients=clients,
@@ -115,7 +129,8 @@ async def setup(ctx: ServiceContext) -> None:
         user_sessions=session_service,
         token_endpoint=TokenEndpoint(clients, grants),
         users=users,
-        user_identities=UserIdentityService(ctx.engine, UserStore(), UserIdentityStore(), ctx.outbox),
+        user_identities=identities,
+        social_links=SocialLinkService(ctx.engine, identities, SecretStore(), vault),
         user_mfa=user_mfa,
         personal_access_tokens=PersonalAccessTokenService(ctx.engine, PersonalAccessTokenStore(), UserStore()),
         subject_tokens=SubjectTokenService(ctx.engine, SubjectTokenStore()),
@@ -159,6 +174,20 @@ async def setup(ctx: ServiceContext) -> None:
         hasura_authn.invalidate_keys()
 
     ctx.on_reconnect.append(on_reconnect)
+    connector_secrets = EventConsumer(
+        js=ctx.js,
+        engine=ctx.engine,
+        stream=settings.events_stream,
+        inbox_schema="identity",
+        durable=CONNECTOR_SECRETS_CONSUMER,
+        filter_subject=consumed_subject(prefix),
+        handler=ConnectorSecrets(SecretStore()),
+        subject_prefix=prefix,
+        max_deliver=settings.consumer_max_deliver,
+        event_types=CONSUMED_EVENT_TYPES,
+    )
+    await connector_secrets.ensure()
+    ctx.spawn(connector_secrets.run(), CONNECTOR_SECRETS_CONSUMER)
     ctx.spawn(ctx.components["oidc_keys"].run_promotions(), "oidc-key-promotion")
     ctx.spawn(ctx.components["oidc_sweeper"].run(), "oidc-sweeper")  # cancelled at shutdown with the other tasks
 
@@ -182,6 +211,7 @@ def create_app(settings: IdentitySettings | None = None) -> Litestar:
             *oidc_configs.ROUTES,
             *cimd_config.ROUTES,
             *token_configs.ROUTES,
+            *secrets.ROUTES,
         ],
         guards=[management_api_guard],
     )
@@ -202,6 +232,7 @@ def create_app(settings: IdentitySettings | None = None) -> Litestar:
             "logout": component("end_session"),
             "users": component("users"),
             "user_identities": component("user_identities"),
+            "social_links": component("social_links"),
             "user_mfa": component("user_mfa"),
             "personal_access_tokens": component("personal_access_tokens"),
             "subject_tokens": component("subject_tokens"),

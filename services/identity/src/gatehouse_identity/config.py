@@ -17,3 +17,6 @@ class IdentitySettings(Settings, kw_only=True):
     # seconds between sweeps of expired OIDC rows (`oidc.sweeper`; 0 turns it off), rows per DELETE
     oidc_sweep_interval: float = 600.0
     oidc_sweep_batch_size: int = 1000
+    # the secret vault's key-encryption key (base64 of 32 bytes): social identities' token sets are stored
+    # only when it is set (connectors with `enableTokenStorage`); keep it out of the database's backups
+    secret_vault_kek: str = ""

@@ -1,5 +1,6 @@
 """Wires the management service."""
 
+from gatehouse_connectors import FACTORIES
 from gatehouse_platform.config import load_settings
 from gatehouse_platform.consumer import EventConsumer
 from gatehouse_platform.guards import management_api_guard
@@ -13,6 +14,8 @@ from gatehouse_management.api import (
     application_settings,
     applications,
     captcha_provider,
+    connector_factories,
+    connectors,
     custom_phrases,
     custom_profile_fields,
     member_roles,
@@ -32,6 +35,7 @@ from gatehouse_management.persistence.application_secrets import SecretStore
 from gatehouse_management.persistence.application_settings import ApplicationSettingsStore
 from gatehouse_management.persistence.applications import ApplicationStore
 from gatehouse_management.persistence.captcha_provider import CaptchaProviderStore
+from gatehouse_management.persistence.connectors import ConnectorStore
 from gatehouse_management.persistence.consent_scopes import ConsentScopeStore
 from gatehouse_management.persistence.custom_phrases import CustomPhraseStore
 from gatehouse_management.persistence.custom_profile_fields import CustomProfileFieldStore
@@ -46,6 +50,7 @@ from gatehouse_management.services.application_secrets import ApplicationSecretS
 from gatehouse_management.services.application_settings import ApplicationSettingsService
 from gatehouse_management.services.applications import ApplicationService
 from gatehouse_management.services.captcha_provider import CaptchaProviderService
+from gatehouse_management.services.connectors import ConnectorService
 from gatehouse_management.services.consent_scopes import ConsentScopeService
 from gatehouse_management.services.custom_phrases import CustomPhraseService
 from gatehouse_management.services.custom_profile_fields import CustomProfileFieldService
@@ -58,7 +63,7 @@ from gatehouse_management.services.sign_in_experience import SignInExperienceSer
 COMPONENTS = (
     *("applications", "secrets", "consent", "app_settings", "resources", "roles", "assignments"),
     *("sign_in_experience", "custom_phrases"),
-    *("account_center", "captcha_provider", "custom_profile_fields", "admin_console"),
+    *("account_center", "captcha_provider", "custom_profile_fields", "admin_console", "connectors"),
 )
 
 
@@ -77,10 +82,11 @@ async def setup(ctx: ServiceContext) -> None:
     )
     s = ctx.settings
     assert isinstance(s, ManagementSettings)
-    experiences, phrases = SignInExperienceStore(), CustomPhraseStore()
+    experiences, phrases, connector_store = SignInExperienceStore(), CustomPhraseStore(), ConnectorStore()
     ctx.components["sign_in_experience"] = SignInExperienceService(
-        ctx.engine, experiences, phrases, RangeApi(s.pwned_passwords_url), ctx.outbox
+        ctx.engine, experiences, phrases, connector_store, RangeApi(s.pwned_passwords_url), ctx.outbox
     )
+    ctx.components["connectors"] = ConnectorService(ctx.engine, connector_store, experiences, ctx.outbox, FACTORIES)
     ctx.components["custom_phrases"] = CustomPhraseService(ctx.engine, phrases, experiences, ctx.outbox)
     account_centers, profile_fields = AccountCenterStore(), CustomProfileFieldStore()
     ctx.components["account_center"] = AccountCenterService(ctx.engine, account_centers, profile_fields)
@@ -124,6 +130,8 @@ def create_app(settings: ManagementSettings | None = None) -> Litestar:
             *captcha_provider.ROUTES,
             *custom_profile_fields.ROUTES,
             *admin_console.ROUTES,
+            *connectors.ROUTES,
+            *connector_factories.ROUTES,
         ],
         guards=[management_api_guard],
     )
@@ -136,6 +144,7 @@ def create_app(settings: ManagementSettings | None = None) -> Litestar:
         title="Gatehouse management",
         description=(
             "Applications, API resources, scopes, roles, the sign-in experience, custom phrases, the account "
-            "center, the captcha provider, custom profile fields and the admin console config."
+            "center, the captcha provider, custom profile fields, the admin console config, connectors and "
+            "connector factories."
         ),
     )

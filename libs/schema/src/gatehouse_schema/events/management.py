@@ -1,6 +1,8 @@
 """Events of the management context."""
 
-from typing import ClassVar
+from typing import ClassVar, Literal
+
+import msgspec
 
 from gatehouse_schema.api.applications import Application
 from gatehouse_schema.api.resources import Resource, Scope
@@ -183,3 +185,53 @@ class CustomPhraseUpdated(_ManagementEvent, kw_only=True, rename="camel"):
 
     def entity_id(self) -> str:
         return self.language_tag
+
+
+class ConnectorBrief(msgspec.Struct, kw_only=True, rename="camel"):
+    """A connector as its events name it: its id, its factory's id (`connectorId`, e.g. `oidc`), the target its
+    social identities are kept under (the connector's own for a standard factory), the factory's type (`null`
+    for a connector whose factory Gatehouse no longer ships) and whether it stores token sets. Never its config:
+    that holds the provider's client secret."""
+
+    id: str
+    connector_id: str
+    target: str
+    type: Literal["Email", "Sms", "Social"] | None
+    enable_token_storage: bool
+
+
+class ConnectorCreated(_ManagementEvent, kw_only=True):
+    event_type: ClassVar[str] = "Connector.Created"
+    description: ClassVar[str] = (
+        "A connector was created (`POST /api/connectors`). Logto has no data hook for connectors, so it is not "
+        "delivered to webhooks; it reaches the audit log."
+    )
+    data: ConnectorBrief
+
+    def entity_id(self) -> str:
+        return self.data.id
+
+
+class ConnectorUpdated(_ManagementEvent, kw_only=True):
+    event_type: ClassVar[str] = "Connector.Updated"
+    description: ClassVar[str] = (
+        "A connector was updated (`PATCH /api/connectors/{id}`); `changed` names the fields the request wrote. "
+        "When `enableTokenStorage` is false, identity drops the token sets it stored through this connector. "
+        "Not delivered to webhooks."
+    )
+    data: ConnectorBrief
+    changed: list[str]
+
+    def entity_id(self) -> str:
+        return self.data.id
+
+
+class ConnectorDeleted(_ManagementEvent, kw_only=True):
+    event_type: ClassVar[str] = "Connector.Deleted"
+    description: ClassVar[str] = (
+        "A connector was deleted; identity drops the token sets it stored through it. Not delivered to webhooks."
+    )
+    data: ConnectorBrief
+
+    def entity_id(self) -> str:
+        return self.data.id

@@ -270,4 +270,59 @@ CREATE INDEX oidc_authorization_codes_expires ON identity.oidc_authorization_cod
 CREATE INDEX oidc_authorization_codes_grant ON identity.oidc_authorization_codes (tenant_id, grant_id);
 """,
     ),
+    Migration(
+        10,
+        "the secret vault: social identities' token sets, encrypted",
+        """
+-- Logto's `secrets`: a token set encrypted with its own key (AES-256-GCM), the key encrypted with the vault's
+-- key-encryption key (`SECRET_VAULT_KEK`); `metadata` holds what may be shown (scope, token type, expiry)
+CREATE TABLE identity.secrets (
+    tenant_id varchar(21) NOT NULL,
+    id varchar(21) NOT NULL,
+    user_id varchar(21) NOT NULL,
+    type varchar(64) NOT NULL,
+    encrypted_dek bytea NOT NULL,
+    iv bytea NOT NULL,
+    auth_tag bytea NOT NULL,
+    ciphertext bytea NOT NULL,
+    metadata jsonb NOT NULL DEFAULT '{}',
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, id),
+    FOREIGN KEY (tenant_id, user_id) REFERENCES identity.users ON DELETE CASCADE
+);
+CREATE INDEX secrets_user ON identity.secrets (tenant_id, user_id);
+
+-- which social identity a token set belongs to (`connector_id` is management's connector id: no foreign key
+-- across contexts; the Connector.Deleted consumer removes its secrets)
+CREATE TABLE identity.secret_social_connector_relations (
+    tenant_id varchar(21) NOT NULL,
+    secret_id varchar(21) NOT NULL,
+    connector_id varchar(128) NOT NULL,
+    target varchar(256) NOT NULL,
+    identity_id varchar(256) NOT NULL,
+    PRIMARY KEY (tenant_id, secret_id),
+    UNIQUE (tenant_id, target, identity_id),
+    FOREIGN KEY (tenant_id, secret_id) REFERENCES identity.secrets ON DELETE CASCADE
+);
+CREATE INDEX secret_social_connector_relations_connector
+    ON identity.secret_social_connector_relations (tenant_id, connector_id);
+
+-- a token set lives only as long as its identity: whichever writer removes a target from `users.identities`
+-- or links it to another provider account deletes the token set with it
+CREATE FUNCTION identity.delete_secrets_of_unlinked_identities() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+    DELETE FROM identity.secrets AS s
+    USING identity.secret_social_connector_relations AS r
+    WHERE r.tenant_id = s.tenant_id AND r.secret_id = s.id
+      AND s.tenant_id = NEW.tenant_id AND s.user_id = NEW.id
+      AND (NEW.identities -> r.target -> 'userId') IS DISTINCT FROM to_jsonb(r.identity_id);
+    RETURN NEW;
+END
+$f$;
+CREATE TRIGGER users_delete_secrets_of_unlinked_identities AFTER UPDATE OF identities ON identity.users
+    FOR EACH ROW WHEN (OLD.identities IS DISTINCT FROM NEW.identities)
+    EXECUTE FUNCTION identity.delete_secrets_of_unlinked_identities();
+""",
+    ),
 ]

@@ -284,4 +284,24 @@ CREATE TABLE management.logto_configs (
 );
 """,
     ),
+    Migration(
+        8,
+        "the tenant's connectors",
+        """
+-- Logto's `connectors`: an instance of a connector factory (`connector_id`, e.g. `oidc`) with its config and,
+-- for standard connectors, the metadata overriding the factory's (`target`, `name`, `logo`, `logoDark`)
+CREATE TABLE management.connectors (
+    tenant_id varchar(21) NOT NULL,
+    id varchar(128) NOT NULL,
+    connector_id varchar(128) NOT NULL,
+    config jsonb NOT NULL DEFAULT '{}',
+    metadata jsonb NOT NULL DEFAULT '{}',
+    sync_profile boolean NOT NULL DEFAULT false,
+    enable_token_storage boolean NOT NULL DEFAULT false,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX connectors_created ON management.connectors (tenant_id, created_at, id);
+""",
+    ),
 ]

@@ -304,3 +304,32 @@ async def account_center(conn: AsyncConnection, tenant_id: str) -> AccountCenter
         return AccountCenterSettings()
     fields = row.fields if isinstance(row.fields, dict) else {}
     return AccountCenterSettings(enabled=row.enabled, fields={k: str(v) for k, v in fields.items()})
+
+
+class ConnectorRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A connector as identity and experience need it: which factory, its config, the target it links under."""
+
+    id: str
+    connector_id: str
+    config: dict[str, Any]
+    metadata: dict[str, Any]
+    sync_profile: bool
+    enable_token_storage: bool
+
+
+def connector_from_row(row: Any) -> ConnectorRecord:
+    return ConnectorRecord(
+        id=row.id,
+        connector_id=row.connector_id,
+        config=row.config,
+        metadata=row.metadata,
+        sync_profile=row.sync_profile,
+        enable_token_storage=row.enable_token_storage,
+    )
+
+
+async def connector(conn: AsyncConnection, tenant_id: str, connector_id: str) -> ConnectorRecord | None:
+    """The connector with this (instance) id."""
+    query = sa.select(t.connectors).where(t.connectors.c.tenant_id == tenant_id, t.connectors.c.id == connector_id)
+    row = (await conn.execute(query)).one_or_none()
+    return None if row is None else connector_from_row(row)

@@ -232,3 +232,31 @@ token_configs = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     schema=SCHEMA,
 )
+
+secrets = sa.Table(
+    "secrets",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("id", sa.String(21), primary_key=True),
+    sa.Column("user_id", sa.String(21), nullable=False),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("encrypted_dek", sa.LargeBinary, nullable=False),
+    sa.Column("iv", sa.LargeBinary, nullable=False),
+    sa.Column("auth_tag", sa.LargeBinary, nullable=False),
+    sa.Column("ciphertext", sa.LargeBinary, nullable=False),
+    sa.Column("metadata", JSONB, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    schema=SCHEMA,
+)
+
+secret_social_connector_relations = sa.Table(
+    "secret_social_connector_relations",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("secret_id", sa.String(21), primary_key=True),
+    sa.Column("connector_id", sa.String(128), nullable=False),
+    sa.Column("target", sa.String(256), nullable=False),
+    sa.Column("identity_id", sa.String(256), nullable=False),
+    schema=SCHEMA,
+)

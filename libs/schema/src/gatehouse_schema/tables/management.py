@@ -214,6 +214,20 @@ logto_configs = sa.Table(
     schema=SCHEMA,
 )
 
+connectors = sa.Table(
+    "connectors",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("id", sa.String(128), primary_key=True),
+    sa.Column("connector_id", sa.String(128), nullable=False),
+    sa.Column("config", JSONB, nullable=False),
+    sa.Column("metadata", JSONB, nullable=False),
+    sa.Column("sync_profile", sa.Boolean, nullable=False),
+    sa.Column("enable_token_storage", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    schema=SCHEMA,
+)
+
 custom_profile_fields = sa.Table(
     "custom_profile_fields",
     metadata,

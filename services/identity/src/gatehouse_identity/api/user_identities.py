@@ -1,22 +1,24 @@
-"""Users' social and enterprise SSO identities (Users group). `POST /api/users/{userId}/identities`
-(link through a social connector's authorization round trip) is not served: Gatehouse runs no
-social connectors. `includeTokenSecret` is accepted; no token set is ever returned, because token
-sets are stored only by connectors with token storage, which Gatehouse does not run either."""
+"""Users' social and enterprise SSO identities (Users group): linking through a social connector's round
+trip, direct replacement, unlinking, and reading them with their token sets' metadata (`includeTokenSecret`).
+Enterprise SSO identities have no token sets yet (there are no SSO connectors)."""
 
 from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
 from gatehouse_platform.actors import actor_of
+from gatehouse_platform.query import truthy
 from gatehouse_platform.tenancy import tenant_of
 from gatehouse_schema.api.users import User
-from litestar import Request, Response, delete, get, put
+from litestar import Request, Response, delete, get, post, put
 from litestar.openapi import ResponseSpec
 from litestar.params import Body, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from msgspec import UNSET, UnsetType
 
+from gatehouse_identity.persistence.secrets import TokenSetSecret
 from gatehouse_identity.persistence.user_identities import SsoIdentity
+from gatehouse_identity.services.social_links import SocialLinkService
 from gatehouse_identity.services.user_identities import UserIdentityService
 
 TAGS = ["Users"]
@@ -30,13 +32,35 @@ class IdentityBody(msgspec.Struct, kw_only=True, rename="camel", omit_defaults=T
     details: dict[str, Any] | UnsetType = UNSET
 
 
-class UserIdentity(msgspec.Struct, rename="camel"):
+class LinkBody(msgspec.Struct, kw_only=True, rename="camel"):
+    connector_id: str
+    connector_data: dict[str, Any]
+
+
+class TokenSecretOut(msgspec.Struct, kw_only=True, rename="camel"):
+    """Logto's desensitized token set secret: what is stored, never the tokens."""
+
+    tenant_id: str
+    id: str
+    user_id: str
+    type: str
+    metadata: dict[str, Any]
+    created_at: int
+    updated_at: int
+    connector_id: str
+    identity_id: str
+    target: str
+
+
+class UserIdentity(msgspec.Struct, rename="camel", omit_defaults=True):
     identity: dict[str, Any]
+    token_secret: TokenSecretOut | None = None
 
 
-class SocialIdentity(msgspec.Struct, rename="camel"):
+class SocialIdentity(msgspec.Struct, rename="camel", omit_defaults=True):
     identity: dict[str, Any]
     target: str
+    token_secret: TokenSecretOut | None = None
 
 
 class SsoIdentityOut(msgspec.Struct, kw_only=True, rename="camel"):
@@ -69,6 +93,23 @@ def _ms(value: datetime) -> int:
     return int(value.timestamp() * 1000)
 
 
+def token_secret_out(secret: TokenSetSecret | None) -> TokenSecretOut | None:
+    if secret is None:
+        return None
+    return TokenSecretOut(
+        tenant_id=secret.tenant_id,
+        id=secret.id,
+        user_id=secret.user_id,
+        type=secret.type,
+        metadata=secret.metadata,
+        created_at=_ms(secret.created_at),
+        updated_at=_ms(secret.updated_at),
+        connector_id=secret.connector_id,
+        identity_id=secret.identity_id,
+        target=secret.target,
+    )
+
+
 def sso_identity_out(identity: SsoIdentity) -> SsoIdentityOut:
     return SsoIdentityOut(
         tenant_id=identity.tenant_id,
@@ -80,6 +121,23 @@ def sso_identity_out(identity: SsoIdentity) -> SsoIdentityOut:
         created_at=_ms(identity.created_at),
         updated_at=_ms(identity.updated_at),
         sso_connector_id=identity.sso_connector_id,
+    )
+
+
+@post(
+    "/api/users/{userId:str}/identities",
+    operation_id="CreateUserIdentity",
+    tags=TAGS,
+    status_code=HTTP_200_OK,
+    summary="Link social identity to user",
+)
+async def link_identity(
+    request: AnyRequest, social_links: SocialLinkService, userId: str, data: Annotated[LinkBody, Body()]
+) -> dict[str, Any]:
+    """The connector's provider round trip for `connectorData` (its `code`, `state`, `redirectUri`), then the
+    identity under the connector's target; the token set too when the connector stores them."""
+    return await social_links.link(
+        tenant_of(request), userId, data.connector_id, data.connector_data, actor_of(request)
     )
 
 
@@ -120,9 +178,15 @@ async def get_identity(
     user_identities: UserIdentityService,
     userId: str,
     target: str,
+    social_links: SocialLinkService,
     include_token_secret: TokenSecretFlag = None,
 ) -> UserIdentity:
-    return UserIdentity(await user_identities.social_identity(tenant_of(request), userId, target))
+    tenant_id = tenant_of(request)
+    identity = await user_identities.social_identity(tenant_id, userId, target)
+    if not truthy(include_token_secret):
+        return UserIdentity(identity)
+    secrets = await social_links.token_secrets(tenant_id, userId, target)
+    return UserIdentity(identity, token_secret_out(secrets.get(target)))
 
 
 @get(
@@ -132,11 +196,20 @@ async def get_identity(
     summary="Retrieve social and enterprise SSO identities of a user",
 )
 async def all_identities(
-    request: AnyRequest, user_identities: UserIdentityService, userId: str, include_token_secret: TokenSecretFlag = None
+    request: AnyRequest,
+    user_identities: UserIdentityService,
+    social_links: SocialLinkService,
+    userId: str,
+    include_token_secret: TokenSecretFlag = None,
 ) -> AllIdentities:
-    social, sso = await user_identities.all_identities(tenant_of(request), userId)
+    tenant_id = tenant_of(request)
+    social, sso = await user_identities.all_identities(tenant_id, userId)
+    secrets = await social_links.token_secrets(tenant_id, userId) if truthy(include_token_secret) else {}
     return AllIdentities(
-        social_identities=[SocialIdentity(identity, target) for target, identity in social.items()],
+        social_identities=[
+            SocialIdentity(identity, target, token_secret_out(secrets.get(target)))
+            for target, identity in social.items()
+        ],
         sso_identities=[SsoIdentityEntry(sso_identity_out(i), i.sso_connector_id) for i in sso],
     )
 
@@ -158,4 +231,4 @@ async def get_sso_identity(
     return UserSsoIdentity(sso_identity_out(identity))
 
 
-ROUTES = [replace_identity, delete_identity, get_identity, all_identities, get_sso_identity]
+ROUTES = [link_identity, replace_identity, delete_identity, get_identity, all_identities, get_sso_identity]

@@ -1,8 +1,5 @@
 """Users' social identities (link, replace, unlink, read) and enterprise SSO identities (read).
-
-Linking through a connector round trip (`POST /api/users/{id}/identities`) is not here: it needs
-social connectors, which Gatehouse does not run.
-"""
+Linking through a connector's round trip is `services/social_links.py`."""
 
 from typing import Any
 
@@ -10,7 +7,7 @@ from gatehouse_platform.errors import NotFound, Unprocessable
 from gatehouse_platform.outbox import Outbox
 from gatehouse_schema.api.users import User
 from gatehouse_schema.events import Actor
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gatehouse_identity.persistence.user_identities import SsoIdentity, UserIdentityStore
 from gatehouse_identity.persistence.users import UserStore
@@ -33,15 +30,27 @@ class UserIdentityService:
     ) -> tuple[bool, dict[str, Any]]:
         """Sets the user's identity at `target`; True when it is new there. 422 if another user has it."""
         async with self.engine.begin() as conn:
-            record = await user_record(self.users, conn, tenant_id, user_id, lock=True)
-            await self.identities.lock_social_identity(conn, tenant_id, target, identity["userId"])
-            if await self.identities.social_identity_owner(conn, tenant_id, target, identity["userId"], user_id):
-                raise Unprocessable("user.identity_already_in_use")
-            created = target not in record.user.identities
-            identities = {**record.user.identities, target: identity}
-            user = await update_user_data(
-                self.users, self.outbox, conn, tenant_id, user_id, {"identities": identities}, ["identities"], actor
-            )
+            return await self.link_in(conn, tenant_id, user_id, target, identity, actor)
+
+    async def link_in(
+        self,
+        conn: AsyncConnection,
+        tenant_id: str,
+        user_id: str,
+        target: str,
+        identity: dict[str, Any],
+        actor: Actor | None,
+    ) -> tuple[bool, dict[str, Any]]:
+        """`link` in the caller's transaction."""
+        record = await user_record(self.users, conn, tenant_id, user_id, lock=True)
+        await self.identities.lock_social_identity(conn, tenant_id, target, identity["userId"])
+        if await self.identities.social_identity_owner(conn, tenant_id, target, identity["userId"], user_id):
+            raise Unprocessable("user.identity_already_in_use")
+        created = target not in record.user.identities
+        identities = {**record.user.identities, target: identity}
+        user = await update_user_data(
+            self.users, self.outbox, conn, tenant_id, user_id, {"identities": identities}, ["identities"], actor
+        )
         return created, user.identities
 
     async def unlink(self, tenant_id: str, user_id: str, target: str, actor: Actor | None) -> User:

@@ -48,7 +48,7 @@ async def update_sign_in_exp(
         str | None, Parameter(query="removeUnusedDemoSocialConnector", required=False)
     ] = None,
 ) -> SignInExperience:
-    # Logto deletes its unused demo social connectors when asked; there are no connectors here to delete
+    # Logto deletes its unused demo social connectors when asked; Gatehouse has no demo connectors
     del remove_unused_demo_social_connector
     return await sign_in_experience.update(tenant_of(request), data, actor_of(request))
 

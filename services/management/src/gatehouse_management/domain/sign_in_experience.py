@@ -1,8 +1,8 @@
 """Logto's sign-in experience rules (`libraries/sign-in-experience`: sign-up, sign-in, MFA, email blocklist;
 `routes/sign-in-experience`: adaptive MFA, forgot-password methods, the features an open-source build refuses).
 
-Gatehouse runs no connectors, so every rule that needs an email, SMS or social connector is decided as Logto
-decides it for a tenant without one."""
+Gatehouse ships no email or SMS connector, so every rule that needs one is decided as Logto decides it for a
+tenant without one."""
 
 import re
 from typing import Any

@@ -1,9 +1,11 @@
 """Use cases of the tenant's sign-in experience: read, update (Logto's validation, then one transaction with
 its `SignInExperience.Updated`), check a password against its policy, and list username case conflicts."""
 
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
+from gatehouse_connectors import FACTORIES, ConnectorFactory
 from gatehouse_platform.errors import BadRequest, NotFound
 from gatehouse_platform.outbox import Outbox
 from gatehouse_schema import password_policy
@@ -24,7 +26,9 @@ from gatehouse_management.api.sign_in_experience_bodies import (
     UpdateSignInExperience,
 )
 from gatehouse_management.domain import sign_in_experience as rules
+from gatehouse_management.domain.connectors import installed, social_targets
 from gatehouse_management.domain.languages import BUILT_IN_LANGUAGES, LANGUAGE_TAGS
+from gatehouse_management.persistence.connectors import ConnectorStore
 from gatehouse_management.persistence.custom_phrases import CustomPhraseStore
 from gatehouse_management.persistence.sign_in_experience import SignInExperienceStore
 from gatehouse_management.services.pwned_passwords import PwnedPasswords, Unreachable
@@ -112,14 +116,16 @@ def _validate(body: UpdateSignInExperience, current: SignInExperienceSettings) -
         raise rules.invalid_input("Hide Logto branding is not supported in this environment")
 
 
-def _changes(body: UpdateSignInExperience) -> dict[str, Any]:
+def _changes(body: UpdateSignInExperience, available_targets: set[str]) -> dict[str, Any]:
     """The top-level fields to write, by their API names, normalized as Logto stores them."""
     if body.custom_ui_csp:
         body.custom_ui_csp = rules.normalize_custom_ui_csp(body.custom_ui_csp)
     if body.email_blocklist_policy:
         body.email_blocklist_policy = rules.parse_email_blocklist_policy(body.email_blocklist_policy)
     if body.social_sign_in_connector_targets is not UNSET:
-        body.social_sign_in_connector_targets = []  # only targets of existing social connectors are kept: none
+        # only the targets an existing social connector provides are kept, in the order given
+        targets = body.social_sign_in_connector_targets
+        body.social_sign_in_connector_targets = [target for target in targets if target in available_targets]
     fields: dict[str, Any] = msgspec.to_builtins(body)
     if body.mfa and not rules.mfa_enabled(body.mfa) and body.adaptive_mfa is UNSET:
         fields["adaptiveMfa"] = {"enabled": False}  # MFA turned off resets adaptive MFA, as Logto's console
@@ -132,14 +138,18 @@ class SignInExperienceService:
         engine: AsyncEngine,
         store: SignInExperienceStore,
         phrases: CustomPhraseStore,
+        connectors: ConnectorStore,
         pwned: PwnedPasswords,
         outbox: Outbox,
+        factories: Mapping[str, ConnectorFactory] = FACTORIES,
     ) -> None:
         self.engine = engine
         self.store = store
         self.phrases = phrases
+        self.connectors = connectors
         self.pwned = pwned
         self.outbox = outbox
+        self.factories = factories
 
     async def _settings(self, conn: AsyncConnection, tenant_id: str, *, lock: bool = False) -> SignInExperienceSettings:
         stored = await self.store.get(conn, tenant_id, lock=lock)
@@ -161,13 +171,19 @@ class SignInExperienceService:
             if body.language_info:
                 await self._check_fallback_language(conn, tenant_id, body.language_info)
             _validate(body, current)
-            changes = _changes(body)
+            wants_targets = body.social_sign_in_connector_targets is not UNSET
+            changes = _changes(body, await self._social_targets(conn, tenant_id) if wants_targets else set())
             stored = await self.store.replace_fields(conn, tenant_id, changes) if changes else None
             if changes:
                 event = SignInExperienceUpdated(changed=sorted(changes))
                 await self.outbox.append(conn, event, tenant_id=tenant_id, actor=actor)
         settings = stored if stored is not None else msgspec.to_builtins(current)
         return msgspec.convert({**settings, "tenantId": tenant_id, "id": "default"}, SignInExperience)
+
+    async def _social_targets(self, conn: AsyncConnection, tenant_id: str) -> set[str]:
+        """Read in the update's transaction: a connector deleted meanwhile takes the experience's row lock to
+        remove its target, so it waits for this update, or this update sees it gone."""
+        return social_targets(installed(await self.connectors.all(conn, tenant_id), self.factories))
 
     async def _check_fallback_language(self, conn: AsyncConnection, tenant_id: str, info: LanguageInfo) -> None:
         language = info.fallback_language

@@ -1,0 +1,176 @@
+"""The connector factories Gatehouse ships (Logto's installable connectors): each one's metadata, config
+rules and provider round trips. A factory id is what `POST /api/connectors` takes as `connectorId`."""
+
+from base64 import b64encode
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import msgspec
+from gatehouse_platform.errors import BadRequest, NotFound
+
+from gatehouse_connectors.metadata import FactoryMetadata, FormItem
+from gatehouse_connectors.oauth2 import OAuth2Config, oauth2_authorization_uri, oauth2_user_info
+from gatehouse_connectors.oidc import OidcConfig, oidc_authorization_uri, oidc_user_info
+from gatehouse_connectors.social import SocialResult
+
+
+def _logo(letters: str) -> str:
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" rx="12" '
+        f'fill="#5d34f2"/><text x="32" y="40" font-size="20" text-anchor="middle" fill="#fff" '
+        f'font-family="sans-serif">{letters}</text></svg>'
+    )
+    return "data:image/svg+xml;base64," + b64encode(svg.encode()).decode()
+
+
+def _text(key: str, label: str, *, required: bool = True, confidential: bool = False, **extra: Any) -> FormItem:
+    return FormItem(
+        type="Text",
+        key=key,
+        label=label,
+        required=required,
+        is_confidential=True if confidential else msgspec.UNSET,
+        **extra,
+    )
+
+
+_AUTH_METHODS = [
+    {"value": "client_secret_post", "title": "client_secret_post"},
+    {"value": "client_secret_basic", "title": "client_secret_basic"},
+    {"value": "client_secret_jwt", "title": "client_secret_jwt"},
+]
+_COMMON_ITEMS = [
+    _text("authorizationEndpoint", "Authorization Endpoint"),
+    _text("tokenEndpoint", "Token Endpoint"),
+    _text("clientId", "Client ID"),
+    _text("clientSecret", "Client Secret", confidential=True),
+    FormItem(
+        type="Select",
+        key="tokenEndpointAuthMethod",
+        label="Token Endpoint Auth Method",
+        select_items=_AUTH_METHODS,
+        default_value="client_secret_post",
+    ),
+]
+
+OIDC = FactoryMetadata(
+    id="oidc",
+    target="oidc",
+    type="Social",
+    platform="Universal",
+    name={"en": "OIDC"},
+    description={"en": "OpenID Connect: sign in with any provider that issues ID tokens."},
+    logo=_logo("ID"),
+    logo_dark=None,
+    readme="Sign in with any OpenID Connect provider. The ID token is verified against `jwksUri`; "
+    "`openid` is always part of the scope.",
+    config_template=msgspec.json.encode(
+        {
+            "authorizationEndpoint": "<authorization-endpoint>",
+            "tokenEndpoint": "<token-endpoint>",
+            "clientId": "<client-id>",
+            "clientSecret": "<client-secret>",
+            "scope": "openid profile email",
+            "idTokenVerificationConfig": {"jwksUri": "<jwks-uri>"},
+        }
+    ).decode(),
+    form_items=[
+        *_COMMON_ITEMS,
+        _text("scope", "Scope", placeholder="openid profile email"),
+        FormItem(type="Json", key="idTokenVerificationConfig", label="ID Token Verification Config", required=True),
+        FormItem(type="Json", key="authRequestOptionalConfig", label="Authorization Request Optional Config"),
+        FormItem(type="Json", key="customConfig", label="Custom Config"),
+    ],
+    is_standard=True,
+    is_token_storage_supported=True,
+)
+
+OAUTH2 = FactoryMetadata(
+    id="oauth2",
+    target="oauth2",
+    type="Social",
+    platform="Universal",
+    name={"en": "OAuth 2.0"},
+    description={"en": "OAuth 2.0: sign in with any provider that has a user info endpoint."},
+    logo=_logo("O2"),
+    logo_dark=None,
+    readme="Sign in with any OAuth 2.0 provider. The user is read from `userInfoEndpoint`; `profileMap` says "
+    "which of its keys hold the id, email, phone, name and avatar.",
+    config_template=msgspec.json.encode(
+        {
+            "authorizationEndpoint": "<authorization-endpoint>",
+            "tokenEndpoint": "<token-endpoint>",
+            "userInfoEndpoint": "<user-info-endpoint>",
+            "clientId": "<client-id>",
+            "clientSecret": "<client-secret>",
+            "tokenEndpointResponseType": "json",
+            "profileMap": {"id": "id", "email": "email", "phone": "phone", "name": "name", "avatar": "avatar"},
+        }
+    ).decode(),
+    form_items=[
+        *_COMMON_ITEMS,
+        _text("userInfoEndpoint", "User Info Endpoint"),
+        _text("scope", "Scope", required=False),
+        FormItem(
+            type="Select",
+            key="tokenEndpointResponseType",
+            label="Token Endpoint Response Type",
+            select_items=[{"value": "query-string", "title": "query-string"}, {"value": "json", "title": "json"}],
+            default_value="query-string",
+        ),
+        FormItem(type="Json", key="profileMap", label="Profile Map"),
+        FormItem(type="Json", key="customConfig", label="Custom Config"),
+    ],
+    is_standard=True,
+    is_token_storage_supported=True,
+)
+
+
+UserInfo = Callable[[aiohttp.ClientSession, Any, dict[str, Any]], Awaitable[SocialResult]]
+
+
+@dataclass(frozen=True)
+class ConnectorFactory:
+    metadata: FactoryMetadata
+    config_type: type[msgspec.Struct]
+    _authorization_uri: Callable[[Any, str, str], str]
+    _user_info: UserInfo
+
+    @property
+    def id(self) -> str:
+        return self.metadata.id
+
+    def parse_config(self, config: dict[str, Any]) -> Any:
+        """The config as this factory's Struct; 400 `connector.invalid_config` (Logto's code) if it does not fit."""
+        try:
+            return msgspec.convert(config, self.config_type)
+        except msgspec.ValidationError as error:
+            raise BadRequest("connector.invalid_config", f"The connector's config is invalid: {error}") from None
+
+    def authorization_uri(self, config: dict[str, Any], state: str, redirect_uri: str) -> str:
+        return self._authorization_uri(self.parse_config(config), state, redirect_uri)
+
+    async def user_info(
+        self, session: aiohttp.ClientSession, config: dict[str, Any], data: dict[str, Any]
+    ) -> SocialResult:
+        """The provider's round trip for `data` (the query of the redirect back: `code`, `state`, and the
+        `redirectUri` the authorization URI was built with)."""
+        return await self._user_info(session, self.parse_config(config), data)
+
+
+FACTORIES: dict[str, ConnectorFactory] = {
+    f.id: f
+    for f in (
+        ConnectorFactory(OIDC, OidcConfig, oidc_authorization_uri, oidc_user_info),
+        ConnectorFactory(OAUTH2, OAuth2Config, oauth2_authorization_uri, oauth2_user_info),
+    )
+}
+
+
+def factory_of(factory_id: str) -> ConnectorFactory:
+    factory = FACTORIES.get(factory_id)
+    if factory is None:
+        raise NotFound("entity.not_found")
+    return factory
