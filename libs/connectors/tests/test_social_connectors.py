@@ -150,3 +150,15 @@ def test_a_config_missing_a_required_field_is_connector_invalid_config() -> None
     with pytest.raises(BadRequest) as caught:
         FACTORIES["oauth2"].parse_config({"clientId": "x"})
     assert caught.value.code == "connector.invalid_config"
+
+
+async def test_a_refresh_token_gets_a_new_access_token(provider: FakeProvider, http: aiohttp.ClientSession) -> None:
+    config = provider.oauth2_config()
+    result = await FACTORIES["oauth2"].user_info(
+        http, config, {"code": provider.issue_code("u7", REDIRECT), "redirectUri": REDIRECT}
+    )
+    assert isinstance(result.tokens.refresh_token, str)
+    fresh = await FACTORIES["oauth2"].refresh(http, config, result.tokens.refresh_token)
+    assert fresh.access_token != result.tokens.access_token and fresh.access_token in provider.access_tokens
+    with pytest.raises(ConnectorError):
+        await FACTORIES["oauth2"].refresh(http, config, result.tokens.refresh_token)  # spent

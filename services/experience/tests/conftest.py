@@ -1,6 +1,8 @@
 """Experience with the real identity service beside it (in process, over this run's NATS and database):
 the sign-in flow's every step is an RPC to identity."""
 
+import base64
+import os
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -19,7 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 @pytest_asyncio.fixture(scope="session")
 async def identity(make_settings: Callable[..., Any], test_issuer: TestIssuer) -> AsyncIterator[AsyncClient]:
     settings = make_settings(
-        IdentitySettings, identity_url=test_issuer.url, password_hash_memory_kib=256, password_hash_time_cost=1
+        IdentitySettings,
+        identity_url=test_issuer.url,
+        password_hash_memory_kib=256,
+        password_hash_time_cost=1,
+        secret_vault_kek=base64.b64encode(os.urandom(32)).decode(),
     )
     async with running(create_identity_app(settings)) as c:
         yield c

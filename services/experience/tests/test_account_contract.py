@@ -15,6 +15,7 @@ SERVED: set[Operation] = {
     ("POST", "/api/verifications/password"),
     ("GET", "/api/my-account/logto-configs"),
     ("PATCH", "/api/my-account/logto-configs"),
+    ("GET", "/api/my-account/identities/{target}/access-token"),
     ("GET", "/api/my-account/mfa-verifications"),
     ("POST", "/api/my-account/mfa-verifications"),
     ("DELETE", "/api/my-account/mfa-verifications/{verificationId}"),

@@ -11,9 +11,9 @@ import msgspec
 from gatehouse_platform.errors import BadRequest, NotFound
 
 from gatehouse_connectors.metadata import FactoryMetadata, FormItem
-from gatehouse_connectors.oauth2 import OAuth2Config, oauth2_authorization_uri, oauth2_user_info
+from gatehouse_connectors.oauth2 import OAuth2Config, oauth2_authorization_uri, oauth2_user_info, refresh_tokens
 from gatehouse_connectors.oidc import OidcConfig, oidc_authorization_uri, oidc_user_info
-from gatehouse_connectors.social import SocialResult
+from gatehouse_connectors.social import SocialResult, TokenSet
 
 
 def _logo(letters: str) -> str:
@@ -158,6 +158,12 @@ class ConnectorFactory:
         """The provider's round trip for `data` (the query of the redirect back: `code`, `state`, and the
         `redirectUri` the authorization URI was built with)."""
         return await self._user_info(session, self.parse_config(config), data)
+
+    async def refresh(self, session: aiohttp.ClientSession, config: dict[str, Any], refresh_token: str) -> TokenSet:
+        """A new token set from the provider's refresh grant (both generic connectors have one)."""
+        parsed = self.parse_config(config)
+        query_string = getattr(parsed, "token_endpoint_response_type", "json") == "query-string"
+        return await refresh_tokens(session, parsed, refresh_token, query_string=query_string)
 
 
 FACTORIES: dict[str, ConnectorFactory] = {

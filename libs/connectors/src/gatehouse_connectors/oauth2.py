@@ -82,11 +82,22 @@ async def exchange_code(
     session: aiohttp.ClientSession, client: TokenClient, data: dict[str, Any], *, query_string: bool = False
 ) -> TokenSet:
     """The authorization code in `data` (with the `redirectUri` it was issued for) exchanged for tokens."""
-    form = {
-        "grant_type": "authorization_code",
-        "code": require(data, "code"),
-        "redirect_uri": require(data, "redirectUri"),
-    }
+    code, redirect_uri = require(data, "code"), require(data, "redirectUri")
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+    return await token_request(session, client, form, query_string=query_string)
+
+
+async def refresh_tokens(
+    session: aiohttp.ClientSession, client: TokenClient, refresh_token: str, *, query_string: bool = False
+) -> TokenSet:
+    form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    return await token_request(session, client, form, query_string=query_string)
+
+
+async def token_request(
+    session: aiohttp.ClientSession, client: TokenClient, form: dict[str, str], *, query_string: bool = False
+) -> TokenSet:
+    """A token endpoint request with the connector's client authentication."""
     headers: dict[str, str] = {}
     client_id, client_secret = client.client_id, client.client_secret
     if client.token_endpoint_auth_method == "client_secret_basic":

@@ -73,6 +73,8 @@ MESSAGES: dict[str, str] = {
     "user.personal_access_token_name_exists": "Personal access token name already exists.",
     "session.mfa.backup_code_can_not_be_alone": "Backup code can not be the only MFA.",
     "request.invalid_input": "Input is invalid. {details}",
+    "secrets.third_party_token_set.token_not_found": "Token set not found for the given identity.",
+    "secrets.third_party_token_set.access_token_expired": "The access token has expired.",
     "connector.general": "An unexpected error occurred in the connector.",
     "connector.invalid_response": "The response of the connector is invalid.",
     "connector.social_auth_code_invalid": "Unable to get access token, please check authorization code.",

@@ -31,6 +31,8 @@ class FakeProvider:
     codes: dict[str, Grant] = field(default_factory=dict)
     access_tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
     token_requests: list[dict[str, str]] = field(default_factory=list)
+    refresh_tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
+    expires_in: int = 3600
 
     @property
     def issuer(self) -> str:
@@ -79,21 +81,31 @@ class FakeProvider:
         self.token_requests.append(
             {k: str(v) for k, v in form.items()} | {"authorization": request.headers.get("Authorization", "")}
         )
+        if form.get("grant_type") == "refresh_token":
+            claims = self.refresh_tokens.pop(str(form.get("refresh_token", "")), None)
+            if claims is None:
+                return web.json_response({"error": "invalid_grant", "error_description": "bad token"}, status=400)
+            return web.json_response(self._tokens(claims, refresh_token=True, id_token=False))
         grant = self.codes.pop(str(form.get("code", "")), None)
         if grant is None or form.get("redirect_uri") != grant.redirect_uri:
             return web.json_response({"error": "invalid_grant", "error_description": "bad code"}, status=400)
+        return web.json_response(self._tokens(grant.claims, refresh_token=grant.refresh_token, id_token=True))
+
+    def _tokens(self, claims: dict[str, Any], *, refresh_token: bool, id_token: bool) -> dict[str, Any]:
         access_token = secrets.token_urlsafe(24)
-        self.access_tokens[access_token] = grant.claims
+        self.access_tokens[access_token] = claims
         body: dict[str, Any] = {
             "access_token": access_token,
             "token_type": "Bearer",
-            "expires_in": 3600,
+            "expires_in": self.expires_in,
             "scope": "openid profile email",
-            "id_token": self.id_token(grant.claims),
         }
-        if grant.refresh_token:
+        if id_token:
+            body["id_token"] = self.id_token(claims)
+        if refresh_token:
             body["refresh_token"] = secrets.token_urlsafe(24)
-        return web.json_response(body)
+            self.refresh_tokens[body["refresh_token"]] = claims
+        return body
 
     async def _jwks(self, _: web.Request) -> web.Response:
         return web.json_response({"keys": [self.key.as_dict(private=False)]})

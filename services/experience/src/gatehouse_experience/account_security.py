@@ -3,7 +3,7 @@ caller's logto configs and MFA factors. Each use case checks, in Logto's order, 
 by `logto-verification-id` (where Logto wants one), the account center field (`mfa`; `passkey`, else `mfa`,
 for logto configs) and the token's `identities` scope; identity applies the change through its RPCs, so
 secrets stay there. (Sessions and grants are not served yet: identity's OIDC does not grant Logto's sessions
-scope.)"""
+scope.) A social identity's kept provider access token is read here too, behind the `social` field."""
 
 from typing import Any
 
@@ -17,6 +17,7 @@ from gatehouse_schema.rpc.identity import (
     USER_DELETE_MFA,
     USER_LOGTO_CONFIGS,
     USER_MFA_VERIFICATIONS,
+    USER_SOCIAL_ACCESS_TOKEN,
     USER_UPDATE_LOGTO_CONFIGS,
     AccountDocument,
     AccountDone,
@@ -24,6 +25,7 @@ from gatehouse_schema.rpc.identity import (
     BindBackupCodes,
     BindTotp,
     DeleteMfa,
+    SocialAccessToken,
     UpdateLogtoConfigs,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -116,3 +118,12 @@ class AccountSecurity:
         await self._verified(tenant_id, caller, verification_id)
         require_scope(caller, IDENTITIES_SCOPE)
         return await self._document(USER_BACKUP_CODES, AccountUser(user_id=caller.user.id))
+
+    # social identities' kept tokens: the `social` field, the `identities` scope
+
+    async def social_access_token(self, caller: Caller, target: str) -> Any:
+        """The provider access token kept for the caller's identity at `target` (identity opens the vault and
+        refreshes an expired one)."""
+        require_field(caller.center.fields.get("social"), edit=False)
+        require_scope(caller, IDENTITIES_SCOPE)
+        return await self._document(USER_SOCIAL_ACCESS_TOKEN, SocialAccessToken(user_id=caller.user.id, target=target))

@@ -174,6 +174,7 @@ async def setup(ctx: ServiceContext) -> None:
         hasura_authn.invalidate_keys()
 
     ctx.on_reconnect.append(on_reconnect)
+    ctx.components["social_links"].register_rpc(ctx)
     connector_secrets = EventConsumer(
         js=ctx.js,
         engine=ctx.engine,

@@ -234,3 +234,16 @@ class DeleteMfa(msgspec.Struct, kw_only=True, rename="camel"):
 
     user_id: str
     verification_id: str
+
+
+USER_SOCIAL_ACCESS_TOKEN = "user.social_access_token"
+
+
+class SocialAccessToken(msgspec.Struct, kw_only=True, rename="camel"):
+    """The provider access token kept for the user's social identity at `target` -> AccountDocument
+    `{access_token, scope?, token_type?, expires_in?}`; refreshed first when it has expired and a refresh token
+    is kept. 404 `secrets.third_party_token_set.token_not_found`; 401
+    `secrets.third_party_token_set.access_token_expired` (expired, no refresh token: the token set is deleted)."""
+
+    user_id: str
+    target: str

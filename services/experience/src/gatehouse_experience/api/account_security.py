@@ -67,6 +67,17 @@ async def update_logto_configs(
     return await account_security.update_logto_configs(caller_of(request), changes)
 
 
+@get(
+    f"{ME}/identities/{{target:str}}/access-token",
+    operation_id="GetSocialIdentityAccessToken",
+    tags=TAGS,
+    guards=[authenticated],
+    summary="Get social identity access token",
+)
+async def get_social_access_token(request: AnyRequest, account_security: AccountSecurity, target: str) -> Any:
+    return await account_security.social_access_token(caller_of(request), target)
+
+
 MFA = f"{ME}/mfa-verifications"
 
 
@@ -137,6 +148,7 @@ async def get_backup_codes(request: AnyRequest, account_security: AccountSecurit
 ROUTES = [
     get_logto_configs,
     update_logto_configs,
+    get_social_access_token,
     get_mfa_verifications,
     add_mfa_verification,
     delete_mfa_verification,

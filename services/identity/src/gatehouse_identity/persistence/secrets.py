@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 from gatehouse_schema.tables.identity import secret_social_connector_relations as relations
 from gatehouse_schema.tables.identity import secrets
@@ -110,6 +111,33 @@ class SecretStore:
         if target is not None:
             query = query.where(relations.c.target == target)
         return {row.target: TokenSetSecret(**row._mapping) for row in await conn.execute(query)}
+
+    async def sealed_token_set(
+        self, conn: AsyncConnection, tenant_id: str, user_id: str, target: str, *, lock: bool = False
+    ) -> tuple[TokenSetSecret, Sealed] | None:
+        """The user's token set for `target` with its sealed parts."""
+        query = (
+            sa.select(*_COLUMNS, secrets.c.encrypted_dek, secrets.c.iv, secrets.c.auth_tag, secrets.c.ciphertext)
+            .select_from(_JOIN)
+            .where(secrets.c.tenant_id == tenant_id, secrets.c.user_id == user_id, relations.c.target == target)
+        )
+        if lock:
+            query = query.with_for_update(of=secrets)
+        row = (await conn.execute(query)).one_or_none()
+        if row is None:
+            return None
+        values = dict(row._mapping)
+        sealed = Sealed(**{k: values.pop(k) for k in ("encrypted_dek", "iv", "auth_tag", "ciphertext")})
+        return TokenSetSecret(**values), sealed
+
+    async def reseal(
+        self, conn: AsyncConnection, tenant_id: str, secret_id: str, sealed: Sealed, metadata: dict[str, Any]
+    ) -> None:
+        await conn.execute(
+            sa.update(secrets)
+            .where(secrets.c.tenant_id == tenant_id, secrets.c.id == secret_id)
+            .values(**msgspec.structs.asdict(sealed), metadata=metadata, updated_at=sa.func.now())
+        )
 
     async def delete(self, conn: AsyncConnection, tenant_id: str, secret_id: str) -> bool:
         result = await conn.execute(
