@@ -79,6 +79,12 @@ OTHER_OPERATIONS: dict[Operation, str] = {
     ("PATCH", "/api/configs/cimd"): "Configs",
     ("GET", "/api/authn/hasura"): "Authn",
     ("DELETE", "/api/secrets/{id}"): "Secrets",
+    ("GET", "/api/configs/actions"): "Configs",
+    ("GET", "/api/configs/actions/{actionType}"): "Configs",
+    ("PUT", "/api/configs/actions/{actionType}"): "Configs",
+    ("PATCH", "/api/configs/actions/{actionType}"): "Configs",
+    ("DELETE", "/api/configs/actions/{actionType}"): "Configs",
+    ("POST", "/api/configs/actions/test"): "Configs",
 }
 
 

@@ -72,6 +72,10 @@ MESSAGES: dict[str, str] = {
     "user.wrong_backup_code_format": "Backup code format is invalid.",
     "user.personal_access_token_name_exists": "Personal access token name already exists.",
     "session.mfa.backup_code_can_not_be_alone": "Backup code can not be the only MFA.",
+    "action.general": "An error occurred while running the action. Please try again later.",
+    "action.sign_in_identifier_changed": (
+        "The action cannot change the sign-in identifier used for this verification."
+    ),
     "request.invalid_input": "Input is invalid. {details}",
     "secrets.third_party_token_set.token_not_found": "Token set not found for the given identity.",
     "secrets.third_party_token_set.access_token_expired": "The access token has expired.",

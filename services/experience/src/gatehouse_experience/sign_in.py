@@ -28,14 +28,17 @@ from gatehouse_schema.rpc.identity import (
     INTERACTION_GET,
     INTERACTION_RESULT,
     USER_CONSUME_BACKUP_CODE,
+    USER_POST_SIGN_IN_ACTION,
     USER_VERIFY_PASSWORD,
     USER_VERIFY_TOTP,
+    AccountDone,
     ConsumeBackupCode,
     InteractionDetails,
     InteractionGet,
     InteractionResult,
     InteractionResultReply,
     PasswordIdentifier,
+    PostSignInAction,
     TotpVerified,
     VerifiedUser,
     VerifyPassword,
@@ -51,6 +54,8 @@ PASSWORD = "Password"
 TOTP = "Totp"
 BACKUP_CODE = "BackupCode"
 MFA_VERIFICATIONS = frozenset({TOTP, BACKUP_CODE, "WebAuthn"})
+# identity may run an Action's script (up to 5 s) and hash a password before it answers
+ACTION_RPC_TIMEOUT = 15.0
 
 
 def _password_sign_in_enabled(settings: dict[str, Any] | None, identifier_type: str) -> bool:
@@ -117,15 +122,13 @@ class SignInFlow:
         self, tenant_id: str, cookie: str | None, identifier: PasswordIdentifier, password: str
     ) -> str:
         """A verified password record (its id), or identity's 422 `session.invalid_credentials` / 401
-        `user.suspended`."""
+        `user.suspended`. In a `SignIn` interaction identity runs the PostFirstFactorVerification action on a
+        password it refuses, which may verify it for a user it creates or updates."""
         uid = await self._uid(cookie)
-        await self._interaction(tenant_id, uid)
+        event = (await self._interaction(tenant_id, uid)).interaction_event
+        request = VerifyPassword(identifier=identifier, password=password, interaction_event=event)
         verified = await self.rpc.call(
-            "identity",
-            USER_VERIFY_PASSWORD,
-            VerifyPassword(identifier=identifier, password=password),
-            VerifiedUser,
-            timeout=10.0,  # a password hash takes tens of milliseconds; a queue of them takes longer
+            "identity", USER_VERIFY_PASSWORD, request, VerifiedUser, timeout=ACTION_RPC_TIMEOUT
         )
         record = {
             "id": secrets.token_urlsafe(16),
@@ -208,8 +211,10 @@ class SignInFlow:
         return str(record["id"])
 
     async def submit(self, tenant_id: str, cookie: str | None, actor: Actor | None = None) -> str:
-        """Reports the identified user to identity; the answer is where the browser goes next. `PostSignIn`
-        goes out through the outbox, in the transaction that ends the experience interaction."""
+        """Reports the identified user to identity; the answer is where the browser goes next. A `SignIn` first
+        has identity run the PostSignIn action for the user (it may change them, or block the sign-in with 400
+        `session.verification_failed`). `PostSignIn` goes out through the outbox, in the transaction that ends
+        the experience interaction."""
         details = await self._details(cookie)
         uid = details.uid
         interaction = await self._interaction(tenant_id, uid)
@@ -230,6 +235,9 @@ class SignInFlow:
         )
         if factors and not mfa_verified:  # Logto: a user with MFA factors verifies one before the sign-in ends
             raise Forbidden("session.mfa.require_mfa_verification")
+        if interaction.interaction_event == SIGN_IN:
+            request = PostSignInAction(user_id=interaction.user_id)
+            await self.rpc.call("identity", USER_POST_SIGN_IN_ACTION, request, AccountDone, timeout=ACTION_RPC_TIMEOUT)
         reply = await self.rpc.call(
             "identity",
             INTERACTION_RESULT,

@@ -12,6 +12,7 @@ from litestar import Litestar, Router
 
 from gatehouse_identity.account_rpc import register_account_security_rpc
 from gatehouse_identity.api import (
+    actions,
     authn,
     cimd_config,
     oidc,
@@ -60,11 +61,14 @@ from gatehouse_identity.oidc.token_endpoint import Grant, TokenEndpoint
 from gatehouse_identity.oidc.user_sessions import UserSessionService
 from gatehouse_identity.oidc.userinfo import UserinfoEndpoint
 from gatehouse_identity.passwords import PasswordHasher
+from gatehouse_identity.persistence.action_configs import ActionConfigStore
 from gatehouse_identity.persistence.personal_access_tokens import PersonalAccessTokenStore
 from gatehouse_identity.persistence.secrets import SecretStore
 from gatehouse_identity.persistence.subject_tokens import SubjectTokenStore
 from gatehouse_identity.persistence.user_identities import UserIdentityStore
 from gatehouse_identity.persistence.users import UserStore
+from gatehouse_identity.services.action_runs import ActionRuns
+from gatehouse_identity.services.actions import ActionConfigService
 from gatehouse_identity.services.cimd_config import CimdConfigService
 from gatehouse_identity.services.personal_access_tokens import PersonalAccessTokenService
 from gatehouse_identity.services.social_links import SocialLinkService
@@ -109,7 +113,9 @@ async def setup(ctx: ServiceContext) -> None:
     register_interaction_rpc(ctx, authorization)
     users = UserService(ctx.engine, UserStore(), passwords, ctx.outbox)
     user_mfa = UserMfaService(ctx.engine, UserStore(), ctx.outbox)
-    register_user_rpc(ctx, users, UserStore(), user_mfa)
+    action_configs = ActionConfigService(ctx.engine, ActionConfigStore())
+    action_runs = ActionRuns(ctx.engine, action_configs, users, UserStore(), UserIdentityStore())
+    register_user_rpc(ctx, users, UserStore(), user_mfa, action_runs)
     session_service = UserSessionService(ctx.engine, UserStore())
     register_account_security_rpc(ctx, users, user_mfa, UserStore())
     identities = UserIdentityService(ctx.engine, UserStore(), UserIdentityStore(), ctx.outbox)
@@ -137,6 +143,7 @@ async def setup(ctx: ServiceContext) -> None:
         oidc_keys=OidcKeyService(ctx.engine, ctx.outbox, keyring),
         session_config=OidcSessionConfig(ctx.engine),
         cimd_config=CimdConfigService(ctx.engine),
+        action_configs=action_configs,
         oidc_sweeper=OidcSweeper(
             ctx.engine, interval=settings.oidc_sweep_interval, batch_size=settings.oidc_sweep_batch_size
         ),
@@ -211,6 +218,7 @@ def create_app(settings: IdentitySettings | None = None) -> Litestar:
             *USER_RESOURCE_ROUTES,
             *oidc_configs.ROUTES,
             *cimd_config.ROUTES,
+            *actions.ROUTES,
             *token_configs.ROUTES,
             *secrets.ROUTES,
         ],
@@ -240,6 +248,7 @@ def create_app(settings: IdentitySettings | None = None) -> Litestar:
             "oidc_keys": component("oidc_keys"),
             "session_config": component("session_config"),
             "cimd_config": component("cimd_config"),
+            "action_configs": component("action_configs"),
             "token_configs": component("token_configs"),
             "user_sessions": component("user_sessions"),
             "hasura_authn": component("hasura_authn"),

@@ -1,11 +1,12 @@
 """The user commands experience calls: `<prefix>.rpc.identity.user.verify_password`, `user.verify_totp`,
-`user.consume_backup_code` and `user.create` (Structs in `gatehouse_schema.rpc.identity`); for the Account API
+`user.consume_backup_code`, `user.create` and `user.post_sign_in_action` (Structs in
+`gatehouse_schema.rpc.identity`; the sign-in's Actions run here, see `services/action_runs.py`); for the Account API
 `user.from_access_token`, `user.update_profile` and `user.set_password`. Identity owns
 users, their password digests and MFA secrets, so a sign-in's checks run here: digests and secrets never
 leave the service."""
 
 import msgspec
-from gatehouse_platform.errors import BadRequest, Forbidden, Unauthorized, Unprocessable
+from gatehouse_platform.errors import BadRequest, Forbidden, GatehouseError, Unauthorized, Unprocessable
 from gatehouse_platform.oauth_errors import OAuthError
 from gatehouse_platform.service import ServiceContext
 from gatehouse_schema.api.users import User
@@ -14,16 +15,19 @@ from gatehouse_schema.rpc.identity import (
     USER_CONSUME_BACKUP_CODE,
     USER_CREATE,
     USER_FROM_ACCESS_TOKEN,
+    USER_POST_SIGN_IN_ACTION,
     USER_SET_PASSWORD,
     USER_UPDATE_PROFILE,
     USER_VERIFY_PASSWORD,
     USER_VERIFY_TOTP,
     AccessTokenUser,
+    AccountDone,
     ConsumeBackupCode,
     CreatedUser,
     CreateUser,
     FromAccessToken,
     PasswordSet,
+    PostSignInAction,
     SetPassword,
     TotpVerified,
     UpdateProfile,
@@ -37,14 +41,33 @@ from gatehouse_identity.api.user_bodies import UpdateUser
 from gatehouse_identity.domain import mfa
 from gatehouse_identity.oidc import store as oidc_store
 from gatehouse_identity.oidc.userinfo import active_access_token
-from gatehouse_identity.persistence.users import UserStore
+from gatehouse_identity.persistence.users import UserRecord, UserStore
+from gatehouse_identity.services.action_runs import INVALID_CREDENTIALS, SIGN_IN, ActionRuns
 from gatehouse_identity.services.user_mfa import UserMfaService
 from gatehouse_identity.services.users import UserService
 
 IDENTIFIER_TYPES = frozenset({"username", "email", "phone", "userId"})
+SIGN_IN_IDENTIFIER_TYPES = frozenset({"username", "email", "phone"})
 
 
-def register_user_rpc(ctx: ServiceContext, users: UserService, store: UserStore, factors: UserMfaService) -> None:
+def _runs_first_factor_action(request: VerifyPassword, record: UserRecord | None, error: GatehouseError) -> bool:
+    """Logto runs PostFirstFactorVerification for a `SignIn` password it refused as invalid credentials, unless
+    the user is suspended."""
+    return (
+        error.code == INVALID_CREDENTIALS
+        and request.interaction_event == SIGN_IN
+        and request.identifier.type in SIGN_IN_IDENTIFIER_TYPES
+        and (record is None or not record.user.is_suspended)
+    )
+
+
+def _factor_types(record: UserRecord) -> list[str]:
+    return [f.get("type", "") for f in record.mfa_verifications if isinstance(f, dict)]
+
+
+def register_user_rpc(
+    ctx: ServiceContext, users: UserService, store: UserStore, factors: UserMfaService, actions: ActionRuns
+) -> None:
     tenant_id = ctx.settings.default_tenant_id
 
     async def verify_password(request: VerifyPassword) -> VerifiedUser:
@@ -56,13 +79,20 @@ def register_user_rpc(ctx: ServiceContext, users: UserService, store: UserStore,
                 record = await store.record(conn, tenant_id, identifier.value)
             else:
                 record = await store.find_by_identifier(conn, tenant_id, identifier.type, identifier.value)
-        if record is None:
-            raise Unprocessable("session.invalid_credentials")
-        await users.verify_password(tenant_id, record.user.id, request.password)  # 422 session.invalid_credentials
+        try:
+            if record is None:
+                raise Unprocessable(INVALID_CREDENTIALS)
+            await users.verify_password(tenant_id, record.user.id, request.password)
+        except GatehouseError as error:
+            if not _runs_first_factor_action(request, record, error):
+                raise
+            user_id = await actions.post_first_factor_verification(
+                tenant_id, identifier, request.password, record, error
+            )
+            return VerifiedUser(user_id=user_id, mfa_factors=[] if record is None else _factor_types(record))
         if record.user.is_suspended:
             raise Unauthorized("user.suspended")
-        factors = [f.get("type", "") for f in record.mfa_verifications if isinstance(f, dict)]
-        return VerifiedUser(user_id=record.user.id, mfa_factors=factors)
+        return VerifiedUser(user_id=record.user.id, mfa_factors=_factor_types(record))
 
     async def verify_totp(request: VerifyTotp) -> TotpVerified:
         async with ctx.engine.connect() as conn:
@@ -87,8 +117,13 @@ def register_user_rpc(ctx: ServiceContext, users: UserService, store: UserStore,
         user = await users.create(tenant_id, body, None)
         return CreatedUser(user_id=user.id)
 
+    async def post_sign_in_action(request: PostSignInAction) -> AccountDone:
+        await actions.post_sign_in(tenant_id, request.user_id)
+        return AccountDone(user_id=request.user_id)
+
     ctx.rpc_server.register(USER_VERIFY_PASSWORD, VerifyPassword, verify_password)
     ctx.rpc_server.register(USER_CREATE, CreateUser, create)
+    ctx.rpc_server.register(USER_POST_SIGN_IN_ACTION, PostSignInAction, post_sign_in_action)
 
     async def consume_backup_code(request: ConsumeBackupCode) -> TotpVerified:
         await factors.consume_backup_code(tenant_id, request.user_id, request.code.strip())

@@ -67,15 +67,36 @@ class PasswordIdentifier(msgspec.Struct, kw_only=True, frozen=True):
 
 class VerifyPassword(msgspec.Struct, kw_only=True, rename="camel"):
     """Experience checks a sign-in password: 422 `session.invalid_credentials` for an unknown identifier or
-    a wrong password, 401 `user.suspended` for a suspended user."""
+    a wrong password, 401 `user.suspended` for a suspended user.
+
+    `interactionEvent` is the Experience API's interaction event (the Account API leaves it out). With
+    `SignIn`, a password identity refuses for an identifier of a user who is not suspended (or of nobody)
+    goes to the tenant's PostFirstFactorVerification action, which may verify it and have the user created
+    or updated with it (`User.Created` / `User.Data.Updated`); its result can also answer 409
+    `session.identity_conflict`, 422 `action.sign_in_identifier_changed` (data `{identifierType}`) or the
+    errors of creating or updating a user (422 `user.*_already_in_use`)."""
 
     identifier: PasswordIdentifier
     password: str
+    interaction_event: str | None = None
 
 
 class VerifiedUser(msgspec.Struct, kw_only=True, rename="camel"):
     user_id: str
     mfa_factors: list[str]  # the types of the user's MFA factors (Totp, WebAuthn, BackupCode)
+
+
+USER_POST_SIGN_IN_ACTION = "user.post_sign_in_action"
+
+
+class PostSignInAction(msgspec.Struct, kw_only=True, rename="camel"):
+    """Experience submits a `SignIn` interaction: before it reports the user, identity runs the tenant's
+    PostSignIn action (Logto's `action.postSignIn`) for them and applies the patch it returns
+    (`User.Data.Updated`) -> AccountDone. 400 `session.verification_failed` when the script fails (unless its
+    config allows that) or returns an invalid result; 422 `user.*_already_in_use` when the patch takes another
+    user's identifier. Without an enabled action, nothing happens."""
+
+    user_id: str
 
 
 USER_VERIFY_TOTP = "user.verify_totp"

@@ -188,30 +188,37 @@ class UserService:
             await self.outbox.append(conn, UserCreated(data=user), tenant_id=tenant_id, actor=actor)
         return user
 
-    async def update(self, tenant_id: str, user_id: str, body: UpdateUser, actor: Actor | None) -> User:
-        values: dict[str, Any] = {}
-        for field in ("username", "primary_email", "primary_phone"):
-            value = getattr(body, field)
-            if value is not UNSET:
-                values[field] = _blank_to_none(value)
-        check_identifiers(values.get("username"), values.get("primary_email"), values.get("primary_phone"))
-        if body.name is not UNSET:
-            values["name"] = body.name
-        if body.avatar is not UNSET:
-            if body.avatar:
-                check_avatar(body.avatar)
-            values["avatar"] = body.avatar
-        if body.custom_data is not UNSET:
-            values["custom_data"] = body.custom_data
-        if body.profile is not UNSET:
-            values["profile"] = msgspec.to_builtins(body.profile)
+    async def update(
+        self,
+        tenant_id: str,
+        user_id: str,
+        body: UpdateUser,
+        actor: Actor | None,
+        *,
+        merge: bool = False,
+        password: str | None = None,
+    ) -> User:
+        """With `merge`, `customData` and `profile` are merged into the stored objects key by key (Logto's
+        `mergeCustomData`, as an Action's patch is applied); a `password` is hashed before the transaction and
+        stored with the change."""
+        values = _update_values(body)
+        digest = await self.passwords.hash(password) if password else None
         async with self.engine.begin() as conn:
             current = await self._record(conn, tenant_id, user_id, lock=True)
+            if merge:
+                for column in ("custom_data", "profile"):
+                    patch = values.pop(column, None)
+                    if patch:  # an empty patch changes nothing
+                        values[column] = {**getattr(current.user, column), **patch}
+            changed = sorted(_camel(k) for k in values)
+            if digest is not None:
+                values["password_encrypted"], values["password_encryption_method"] = digest
+                changed.append("password")
             if not values:
                 return current.user
             await self._check_collisions(conn, tenant_id, values, except_id=user_id)
             with _identifier_races():
-                return await self._updated(conn, tenant_id, user_id, values, actor)
+                return await self._updated(conn, tenant_id, user_id, values, actor, changed)
 
     async def delete(self, tenant_id: str, user_id: str, actor: Actor | None) -> None:
         if actor is not None and actor.type == "user" and actor.id == user_id:
@@ -290,6 +297,27 @@ class UserService:
                 config = merge_logto_config(config, {k: v for k, v in sections.items() if v})
                 await self._updated(conn, tenant_id, user_id, {"logto_config": config}, actor)
         return exposed_logto_config(config)
+
+
+def _update_values(body: UpdateUser) -> dict[str, Any]:
+    """The columns a `PATCH /api/users/{id}` body sets, its identifiers and avatar checked."""
+    values: dict[str, Any] = {}
+    for field in ("username", "primary_email", "primary_phone"):
+        value = getattr(body, field)
+        if value is not UNSET:
+            values[field] = _blank_to_none(value)
+    check_identifiers(values.get("username"), values.get("primary_email"), values.get("primary_phone"))
+    if body.name is not UNSET:
+        values["name"] = body.name
+    if body.avatar is not UNSET:
+        if body.avatar:
+            check_avatar(body.avatar)
+        values["avatar"] = body.avatar
+    if body.custom_data is not UNSET:
+        values["custom_data"] = body.custom_data
+    if body.profile is not UNSET:
+        values["profile"] = msgspec.to_builtins(body.profile)
+    return values
 
 
 def _check_legacy(digest: str) -> None:
