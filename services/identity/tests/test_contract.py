@@ -78,6 +78,7 @@ OTHER_OPERATIONS: dict[Operation, str] = {
     ("GET", "/api/configs/cimd"): "Configs",
     ("PATCH", "/api/configs/cimd"): "Configs",
     ("GET", "/api/authn/hasura"): "Authn",
+    ("POST", "/api/authn/saml/{connectorId}"): "Authn",
     ("DELETE", "/api/secrets/{id}"): "Secrets",
     ("GET", "/api/configs/actions"): "Configs",
     ("GET", "/api/configs/actions/{actionType}"): "Configs",

@@ -10,9 +10,11 @@ import aiohttp
 import msgspec
 from gatehouse_platform.errors import BadRequest, NotFound
 
+from gatehouse_connectors.http import ConnectorError
 from gatehouse_connectors.metadata import FactoryMetadata, FormItem
 from gatehouse_connectors.oauth2 import OAuth2Config, oauth2_authorization_uri, oauth2_user_info, refresh_tokens
 from gatehouse_connectors.oidc import OidcConfig, oidc_authorization_uri, oidc_user_info
+from gatehouse_connectors.saml_connector import SamlConfig
 from gatehouse_connectors.social import SocialResult, TokenSet
 
 
@@ -128,6 +130,47 @@ OAUTH2 = FactoryMetadata(
 )
 
 
+SAML = FactoryMetadata(
+    id="saml",
+    target="saml",
+    type="Social",
+    platform="Universal",
+    name={"en": "SAML"},
+    description={"en": "SAML 2.0: sign in with any identity provider that speaks SAML's Web Browser SSO profile."},
+    logo=_logo("SA"),
+    logo_dark=None,
+    readme="Sign in with a SAML 2.0 identity provider. Give its metadata (`idpMetadataXml`) or its sign-in endpoint "
+    "and signing certificate; `assertionConsumerServiceUrl` is `<public url>/api/authn/saml/<connector id>`. "
+    "Responses must be signed; encrypted assertions and signed AuthnRequests are not supported.",
+    config_template=msgspec.json.encode(
+        {
+            "entityID": "<service-provider-entity-id>",
+            "assertionConsumerServiceUrl": "<public-url>/api/authn/saml/<connector-id>",
+            "idpMetadataXml": "<identity-provider-metadata>",
+            "profileMap": {"id": "nameID", "email": "email", "name": "name", "avatar": "avatar"},
+        }
+    ).decode(),
+    form_items=[
+        _text("entityID", "Service Provider Entity ID"),
+        _text("assertionConsumerServiceUrl", "Assertion Consumer Service URL"),
+        FormItem(type="MultilineText", key="idpMetadataXml", label="Identity Provider Metadata"),
+        _text("signInEndpoint", "Identity Provider Sign-in Endpoint", required=False),
+        FormItem(type="MultilineText", key="x509Certificate", label="Identity Provider Signing Certificate"),
+        FormItem(type="Json", key="profileMap", label="Profile Map"),
+    ],
+    is_standard=True,
+    is_token_storage_supported=False,
+)
+
+
+def _saml_round_trip(*_: Any) -> Any:
+    raise ConnectorError(
+        "connector.not_implemented",
+        "The SAML connector's sign-in runs through the Experience API (it needs the sign-in's session).",
+        status=501,
+    )
+
+
 UserInfo = Callable[[aiohttp.ClientSession, Any, dict[str, Any]], Awaitable[SocialResult]]
 
 
@@ -171,6 +214,7 @@ FACTORIES: dict[str, ConnectorFactory] = {
     for f in (
         ConnectorFactory(OIDC, OidcConfig, oidc_authorization_uri, oidc_user_info),
         ConnectorFactory(OAUTH2, OAuth2Config, oauth2_authorization_uri, oauth2_user_info),
+        ConnectorFactory(SAML, SamlConfig, _saml_round_trip, _saml_round_trip),
     )
 }
 

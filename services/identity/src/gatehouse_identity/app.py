@@ -71,6 +71,7 @@ from gatehouse_identity.services.action_runs import ActionRuns
 from gatehouse_identity.services.actions import ActionConfigService
 from gatehouse_identity.services.cimd_config import CimdConfigService
 from gatehouse_identity.services.personal_access_tokens import PersonalAccessTokenService
+from gatehouse_identity.services.saml_sign_in import SamlSignIn
 from gatehouse_identity.services.social_links import SocialLinkService
 from gatehouse_identity.services.subject_tokens import SubjectTokenService
 from gatehouse_identity.services.user_identities import UserIdentityService
@@ -144,6 +145,7 @@ async def setup(ctx: ServiceContext) -> None:
         session_config=OidcSessionConfig(ctx.engine),
         cimd_config=CimdConfigService(ctx.engine),
         action_configs=action_configs,
+        saml_sign_in=SamlSignIn(ctx.engine),
         oidc_sweeper=OidcSweeper(
             ctx.engine, interval=settings.oidc_sweep_interval, batch_size=settings.oidc_sweep_batch_size
         ),
@@ -182,6 +184,7 @@ async def setup(ctx: ServiceContext) -> None:
 
     ctx.on_reconnect.append(on_reconnect)
     ctx.components["social_links"].register_rpc(ctx)
+    ctx.components["saml_sign_in"].register_rpc(ctx)
     connector_secrets = EventConsumer(
         js=ctx.js,
         engine=ctx.engine,
@@ -242,6 +245,7 @@ def create_app(settings: IdentitySettings | None = None) -> Litestar:
             "users": component("users"),
             "user_identities": component("user_identities"),
             "social_links": component("social_links"),
+            "saml_sign_in": component("saml_sign_in"),
             "user_mfa": component("user_mfa"),
             "personal_access_tokens": component("personal_access_tokens"),
             "subject_tokens": component("subject_tokens"),

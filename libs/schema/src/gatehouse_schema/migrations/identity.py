@@ -325,4 +325,26 @@ CREATE TRIGGER users_delete_secrets_of_unlinked_identities AFTER UPDATE OF ident
     EXECUTE FUNCTION identity.delete_secrets_of_unlinked_identities();
 """,
     ),
+    Migration(
+        11,
+        "SAML sign-in sessions",
+        """
+-- a SAML sign-in between its AuthnRequest and the sign-in flow reading its result: `id` is the relay state
+-- the IdP posts back, `request_id` the AuthnRequest the Response must answer; `user_info` is set once the
+-- assertion consumer service has verified the Response, and the row is deleted when the flow takes it
+CREATE TABLE identity.saml_sessions (
+    tenant_id varchar(21) NOT NULL,
+    id varchar(64) NOT NULL,
+    kind varchar(16) NOT NULL CHECK (kind IN ('social', 'sso')),
+    connector_id varchar(128) NOT NULL,
+    request_id varchar(64) NOT NULL,
+    redirect_uri text NOT NULL,
+    state text NOT NULL,
+    user_info jsonb,
+    expires_at timestamptz NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX saml_sessions_expires ON identity.saml_sessions (expires_at);
+""",
+    ),
 ]

@@ -268,3 +268,34 @@ class SocialAccessToken(msgspec.Struct, kw_only=True, rename="camel"):
 
     user_id: str
     target: str
+
+
+SAML_BEGIN = "saml.begin"
+SAML_RESULT = "saml.result"
+
+
+class SamlBegin(msgspec.Struct, kw_only=True, rename="camel"):
+    """Starts a SAML sign-in through a social (`kind` `social`) or enterprise SSO (`sso`) connector ->
+    SamlStarted. Identity remembers the AuthnRequest; after the IdP posts its Response to the assertion consumer
+    service, the browser is sent to `redirectUri` with `state`."""
+
+    kind: str
+    connector_id: str
+    redirect_uri: str
+    state: str
+
+
+class SamlStarted(msgspec.Struct, kw_only=True, rename="camel"):
+    authorization_uri: str
+    session_id: str
+
+
+class SamlResult(msgspec.Struct, kw_only=True, rename="camel"):
+    """The verified user of a SAML sign-in (once; the session is gone afterwards) -> AccountDocument with
+    Logto's social user info (`id`, `email`, `name`, ..., `rawData`). 404
+    `session.connector_validation_session_not_found` when the session is unknown, expired, of another connector
+    or not asserted yet."""
+
+    kind: str
+    connector_id: str
+    session_id: str

@@ -260,3 +260,18 @@ secret_social_connector_relations = sa.Table(
     sa.Column("identity_id", sa.String(256), nullable=False),
     schema=SCHEMA,
 )
+
+saml_sessions = sa.Table(
+    "saml_sessions",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("connector_id", sa.String(128), nullable=False),
+    sa.Column("request_id", sa.String(64), nullable=False),
+    sa.Column("redirect_uri", sa.Text, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("user_info", JSONB),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    schema=SCHEMA,
+)

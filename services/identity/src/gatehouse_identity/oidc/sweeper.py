@@ -9,8 +9,8 @@ grant widened again, say) is re-checked on its new version and kept when it no l
 
 What goes, once past `expires_at`: interactions, authorization codes, device codes (an hour later), access and
 refresh tokens (a consumed refresh token stays until it expires, since reuse detection needs it),
-sessions and subject tokens. A grant goes when it has expired (for a minute, so a request that read it
-just before can still insert under it) and no token or code of it is left: an access token may
+sessions, subject tokens and SAML sign-in sessions. A grant goes when it has expired (for a minute, so a
+request that read it just before can still insert under it) and no token or code of it is left: an access token may
 outlive its grant (opaque access tokens do not extend the grant), and deleting the grant would cascade
 to it. A grant is never deleted merely for having no session or tokens: its consent still counts for
 the user and client (`store.consented_scopes`) until it expires.
@@ -45,6 +45,7 @@ SWEEPS: Sequence[Sweep] = (
     Sweep("oidc_tokens", EXPIRED),  # consumed or not: a consumed refresh token stays until it expires
     Sweep("oidc_sessions", EXPIRED),
     Sweep("subject_tokens", EXPIRED),
+    Sweep("saml_sessions", EXPIRED),
     Sweep(  # after the tokens and codes, so a grant whose last ones just went goes in the same round
         "oidc_grants",
         f"expires_at <= now() - interval '{GRANT_GRACE}'"
