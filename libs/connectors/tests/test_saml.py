@@ -5,13 +5,16 @@ import base64
 import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
 from gatehouse_connectors.http import ConnectorError
 from gatehouse_connectors.saml import (
     NS,
     IdentityProvider,
+    RequestSigner,
     ServiceProvider,
     authn_request_url,
     new_request_id,
@@ -144,3 +147,17 @@ def test_a_response_to_another_request_is_refused(fake: FakeSamlIdp, idp: Identi
 def test_garbage_is_refused(fake: FakeSamlIdp, idp: IdentityProvider) -> None:
     _refused(fake, idp, "not base64 at all!", "base64")
     _refused(fake, idp, base64.b64encode(b"<x/>").decode(), "samlp:Response")
+
+
+def test_a_signed_request_carries_a_signature_the_sp_certificate_verifies(idp: IdentityProvider) -> None:
+    sp_key = FakeSamlIdp()  # any RSA key and certificate will do for the SP
+    pem = sp_key.key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    url = authn_request_url(idp, SP, request_id="_r", relay_state="rs", signer=RequestSigner(pem))
+    query = urlsplit(url).query
+    signed_part, _, signature = query.rpartition("&Signature=")
+    assert "SigAlg=" in signed_part
+    sp_key.key.public_key().verify(
+        base64.b64decode(unquote(signature)), signed_part.encode(), padding.PKCS1v15(), hashes.SHA256()
+    )

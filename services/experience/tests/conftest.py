@@ -1,8 +1,6 @@
 """Experience with the real identity service beside it (in process, over this run's NATS and database):
 the sign-in flow's every step is an RPC to identity."""
 
-import base64
-import os
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -14,6 +12,7 @@ from gatehouse_identity.config import IdentitySettings
 from gatehouse_platform.db import create_engine
 from gatehouse_testing.issuer import TestIssuer
 from gatehouse_testing.plugin import running
+from gatehouse_testing.vault import VAULT_KEK
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -25,7 +24,7 @@ async def identity(make_settings: Callable[..., Any], test_issuer: TestIssuer) -
         identity_url=test_issuer.url,
         password_hash_memory_kib=256,
         password_hash_time_cost=1,
-        secret_vault_kek=base64.b64encode(os.urandom(32)).decode(),
+        secret_vault_kek=VAULT_KEK,
     )
     async with running(create_identity_app(settings)) as c:
         yield c

@@ -17,6 +17,8 @@ SERVED: set[Operation] = {
     ("POST", "/api/experience/profile"),
     ("POST", "/api/experience/verification/totp/verify"),
     ("POST", "/api/experience/verification/backup-code/verify"),
+    ("POST", "/api/experience/verification/social/{connectorId}/authorization-uri"),
+    ("POST", "/api/experience/verification/social/{connectorId}/verify"),
 }
 
 

@@ -1,5 +1,3 @@
-import base64
-import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,12 +13,12 @@ from gatehouse_schema.ids import generate_id, generate_secret
 from gatehouse_schema.tables import management as m
 from gatehouse_testing.issuer import TestIssuer
 from gatehouse_testing.plugin import running
+from gatehouse_testing.vault import VAULT_KEK
 from httpx import AsyncClient
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 RESOURCE = "https://api.example.com"
-VAULT_KEK = base64.b64encode(os.urandom(32)).decode()
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,7 @@ OTHER_OPERATIONS: dict[Operation, str] = {
     ("PATCH", "/api/configs/cimd"): "Configs",
     ("GET", "/api/authn/hasura"): "Authn",
     ("POST", "/api/authn/saml/{connectorId}"): "Authn",
+    ("POST", "/api/authn/single-sign-on/saml/{connectorId}"): "Authn",
     ("DELETE", "/api/secrets/{id}"): "Secrets",
     ("GET", "/api/configs/actions"): "Configs",
     ("GET", "/api/configs/actions/{actionType}"): "Configs",

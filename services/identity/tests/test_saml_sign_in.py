@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import pytest_asyncio
 import sqlalchemy as sa
+from cryptography.hazmat.primitives import serialization
 from gatehouse_platform.errors import GatehouseError
 from gatehouse_platform.rpc import RpcClient
 from gatehouse_schema.ids import generate_id
@@ -190,3 +191,102 @@ async def test_a_config_without_the_idp_is_an_invalid_config(
     with pytest.raises(GatehouseError) as caught:
         await begin(rpc, connector_id)
     assert caught.value.code == "connector.invalid_config"
+
+
+@pytest_asyncio.fixture
+async def sso_connector(db: AsyncEngine, idp: FakeSamlIdp) -> Callable[..., Any]:
+    """An enterprise SSO connector of the SAML provider, as management writes it."""
+
+    async def make(provider: str = "SAML", **config: Any) -> str:
+        connector_id = generate_id()
+        values = {"metadata": idp.metadata(), "attributeMapping": {"email": "mail", "name": "displayName"}, **config}
+        async with db.begin() as conn:
+            await conn.execute(
+                sa.insert(m.sso_connectors).values(
+                    tenant_id="default",
+                    id=connector_id,
+                    provider_name=provider,
+                    connector_name=f"sso-{connector_id}",
+                    config=values,
+                    domains=["example.com"],
+                    branding={},
+                    sync_profile=False,
+                    enable_token_storage=False,
+                    created_at=sa.func.now(),
+                )
+            )
+        return connector_id
+
+    return make
+
+
+async def test_an_enterprise_sso_saml_sign_in_uses_the_derived_sp_urls(
+    client: AsyncClient, rpc: RpcClient, idp: FakeSamlIdp, sso_connector: Callable[..., Any]
+) -> None:
+    connector_id = await sso_connector()
+    request = SamlBegin(kind="sso", connector_id=connector_id, redirect_uri=FLOW_CALLBACK, state="sso-st")
+    started = await rpc.call("identity", SAML_BEGIN, request, SamlStarted)
+    query = {k: v[0] for k, v in parse_qs(urlsplit(started.authorization_uri).query).items()}
+    authn_request = etree.fromstring(zlib.decompress(base64.b64decode(query["SAMLRequest"]), wbits=-15))
+    acs = f"http://127.0.0.1:3001/api/authn/single-sign-on/saml/{connector_id}"
+    assert authn_request.get("AssertionConsumerServiceURL") == acs
+    entity_id = f"http://127.0.0.1:3001/enterprise-sso/{connector_id}"
+    saml = idp.response(
+        name_id="ada-sso",
+        acs_url=acs,
+        audience=entity_id,
+        in_response_to=str(authn_request.get("ID")),
+        attributes={"mail": "ada@example.com", "displayName": "Ada"},
+    )
+    posted = await client.post(
+        f"/api/authn/single-sign-on/saml/{connector_id}",
+        data={"SAMLResponse": saml, "RelayState": started.session_id},
+    )
+    assert posted.status_code == 302 and posted.headers["location"] == f"{FLOW_CALLBACK}?state=sso-st"
+    taken = await rpc.call(
+        "identity",
+        SAML_RESULT,
+        SamlResult(kind="sso", connector_id=connector_id, session_id=started.session_id),
+        AccountDocument,
+    )
+    assert (taken.body["id"], taken.body["email"]) == ("ada-sso", "ada@example.com")
+    # the social ACS does not take an SSO connector's session
+    again = await client.post(f"/api/authn/saml/{connector_id}", data={"SAMLResponse": saml, "RelayState": "x"})
+    assert again.status_code == 404
+
+
+async def test_a_signed_authn_request_uses_the_active_signing_key(
+    rpc: RpcClient, db: AsyncEngine, sso_connector: Callable[..., Any]
+) -> None:
+    connector_id = await sso_connector(signAuthnRequest=True)
+    request = SamlBegin(kind="sso", connector_id=connector_id, redirect_uri=FLOW_CALLBACK, state="s")
+    with pytest.raises(GatehouseError) as missing:
+        await rpc.call("identity", SAML_BEGIN, request, SamlStarted)
+    assert missing.value.code == "connector.invalid_config"
+    signer = FakeSamlIdp()
+    pem = signer.key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    async with db.begin() as conn:
+        await conn.execute(
+            sa.insert(m.saml_sso_connector_signing_keys).values(
+                tenant_id="default",
+                id=generate_id(),
+                sso_connector_id=connector_id,
+                private_key=pem,
+                certificate=signer.certificate,
+                active=True,
+                expires_at=sa.func.now() + sa.text("interval '1 year'"),
+                created_at=sa.func.now(),
+            )
+        )
+    started = await rpc.call("identity", SAML_BEGIN, request, SamlStarted)
+    assert "&SigAlg=" in started.authorization_uri and "&Signature=" in started.authorization_uri
+
+
+async def test_an_oidc_sso_connector_has_no_saml_sign_in(rpc: RpcClient, sso_connector: Callable[..., Any]) -> None:
+    connector_id = await sso_connector(provider="OIDC")
+    request = SamlBegin(kind="sso", connector_id=connector_id, redirect_uri=FLOW_CALLBACK, state="s")
+    with pytest.raises(GatehouseError) as caught:
+        await rpc.call("identity", SAML_BEGIN, request, SamlStarted)
+    assert caught.value.code == "connector.unexpected_type"

@@ -26,10 +26,9 @@ from gatehouse_schema.ids import generate_id
 from gatehouse_schema.tables import management as m
 from gatehouse_schema.tables.identity import secrets
 from gatehouse_testing.fake_provider import FakeProvider, fake_provider
+from gatehouse_testing.vault import VAULT_KEK
 from httpx import AsyncClient, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
-
-from .conftest import VAULT_KEK
 
 Auth = dict[str, str]
 REDIRECT = "https://app.example.com/profile/callback"

@@ -75,6 +75,8 @@ EXPECTED_COUNTS = {
     "Configs": 2,
     "Connectors": 6,
     "Connector factories": 2,
+    "SSO connectors": 9,
+    "SSO connector providers": 1,
 }
 
 

@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from lxml import etree
 from signxml import InvalidInput, InvalidSignature, XMLVerifier
 from signxml.exceptions import InvalidCertificate, InvalidDigest
@@ -112,10 +114,36 @@ def _instant(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+RSA_SHA512 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512"
+_HASHES = {RSA_SHA256: hashes.SHA256, RSA_SHA512: hashes.SHA512}
+
+
+@dataclass(frozen=True)
+class RequestSigner:
+    """The SP's key for signing AuthnRequests by the redirect binding (PEM private key, a SigAlg URI)."""
+
+    private_key: str
+    algorithm: str = RSA_SHA256
+
+    def sign(self, message: bytes) -> str:
+        key = serialization.load_pem_private_key(self.private_key.encode(), password=None)
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise ConnectorError("connector.invalid_config", "The SAML signing key is not an RSA key.")
+        return base64.b64encode(key.sign(message, padding.PKCS1v15(), _HASHES[self.algorithm]())).decode()
+
+
 def authn_request_url(
-    idp: IdentityProvider, sp: ServiceProvider, *, request_id: str, relay_state: str, now: datetime | None = None
+    idp: IdentityProvider,
+    sp: ServiceProvider,
+    *,
+    request_id: str,
+    relay_state: str,
+    now: datetime | None = None,
+    signer: RequestSigner | None = None,
 ) -> str:
-    """The IdP's sign-in URL carrying an (unsigned) AuthnRequest by the HTTP-Redirect binding."""
+    """The IdP's sign-in URL carrying an AuthnRequest by the HTTP-Redirect binding, signed as that binding
+    signs (SAMLRequest, RelayState and SigAlg, in that order) when a `signer` is given."""
     moment = now or datetime.now(UTC)
     request = etree.Element(
         f"{{{NS['samlp']}}}AuthnRequest",
@@ -132,6 +160,9 @@ def authn_request_url(
     deflater = zlib.compressobj(wbits=-15)
     raw = deflater.compress(etree.tostring(request)) + deflater.flush()
     query = urlencode({"SAMLRequest": base64.b64encode(raw).decode(), "RelayState": relay_state})
+    if signer is not None:
+        query += "&" + urlencode({"SigAlg": signer.algorithm})
+        query += "&" + urlencode({"Signature": signer.sign(query.encode())})
     separator = "&" if "?" in idp.sign_in_endpoint else "?"
     return idp.sign_in_endpoint + separator + query
 

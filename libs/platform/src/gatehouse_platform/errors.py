@@ -100,7 +100,24 @@ MESSAGES: dict[str, str] = {
     "connector.invalid_config": "The connector's config is invalid.",
     "connector.token_storage_not_supported": "Token storage is not supported for this connector.",
     "connector.unexpected_type": "The connector's type doesn't match.",
+    "connector.invalid_metadata": "The connector's metadata is invalid.",
+    "connector.invalid_certificate": "The connector's certificate is invalid.",
+    "single_sign_on.forbidden_domains": "Public email domains are not allowed.",
+    "single_sign_on.duplicated_domains": "There are duplicate domains.",
+    "single_sign_on.duplicate_connector_name": "Connector name already exists. Please choose a different name.",
+    "single_sign_on.can_not_delete_active_signing_key": (
+        "Cannot delete the active signing key. Activate another key or deactivate this key first."
+    ),
+    "single_sign_on.can_not_deactivate_signing_key_in_use": (
+        "Cannot deactivate the signing key while signed authentication requests are enabled. "
+        "Disable signed authentication requests first."
+    ),
+    "single_sign_on.active_signing_key_required": (
+        "No active signing key found. Generate and activate a signing key before enabling signed authentication "
+        "requests."
+    ),
     "session.insufficient_info": "Insufficient sign-in info.",
+    "session.connector_validation_session_not_found": "The connector session for token validation is not found.",
     "password.invalid_legacy_password_format": "Invalid legacy password format.",
     "password.unsupported_legacy_hash_algorithm": "Unsupported legacy hash algorithm: {algorithm}.",
     "session.invalid_credentials": "Wrong credentials. Please check your input.",

@@ -1,5 +1,5 @@
-"""Wires the experience service: the sign-in and registration flows of Logto's Experience API and the core of
-its Account API (identity answers their RPCs)."""
+"""Wires the experience service: the sign-in and registration flows of Logto's Experience API (password and
+social) and the core of its Account API (identity answers their RPCs)."""
 
 from gatehouse_platform.config import load_settings
 from gatehouse_platform.service import ServiceContext, component, create_service_app
@@ -7,20 +7,23 @@ from litestar import Litestar
 
 from gatehouse_experience.account import AccountApi
 from gatehouse_experience.account_security import AccountSecurity
-from gatehouse_experience.api import account, account_security, experience, profile, verifications
+from gatehouse_experience.api import account, account_security, experience, profile, social, verifications
 from gatehouse_experience.config import ExperienceSettings
 from gatehouse_experience.interactions import InteractionStore
 from gatehouse_experience.registration import RegistrationFlow
 from gatehouse_experience.sign_in import SignInFlow
+from gatehouse_experience.social import SocialVerifications
 from gatehouse_experience.verifications import SqlVerificationRecords, Verifications
 
-COMPONENTS = ("sign_in", "registration", "account", "account_security", "verifications")
+COMPONENTS = ("sign_in", "registration", "social", "account", "account_security", "verifications")
 
 
 async def setup(ctx: ServiceContext) -> None:
     assert ctx.outbox is not None
-    ctx.components["sign_in"] = SignInFlow(ctx.engine, ctx.rpc, InteractionStore(), ctx.outbox)
-    ctx.components["registration"] = RegistrationFlow(ctx.engine, ctx.rpc, InteractionStore())
+    socials = SocialVerifications(ctx.engine, ctx.rpc, InteractionStore())
+    ctx.components["social"] = socials
+    ctx.components["sign_in"] = SignInFlow(ctx.engine, ctx.rpc, InteractionStore(), ctx.outbox, socials)
+    ctx.components["registration"] = RegistrationFlow(ctx.engine, ctx.rpc, InteractionStore(), socials)
     checks = Verifications(ctx.engine, ctx.rpc, SqlVerificationRecords())
     ctx.components["verifications"] = checks
     ctx.components["account"] = AccountApi(ctx.engine, ctx.rpc, checks)
@@ -34,6 +37,7 @@ def create_app(settings: ExperienceSettings | None = None) -> Litestar:
         route_handlers=[
             *experience.ROUTES,
             *profile.ROUTES,
+            *social.ROUTES,
             *account.ROUTES,
             *account_security.ROUTES,
             *verifications.ROUTES,

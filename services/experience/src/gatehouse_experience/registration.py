@@ -1,6 +1,7 @@
-"""The registration flow of Logto's Experience API (username and password sign-up): start a `Register`
-interaction (`sign_in.py`'s `start`), switch between `SignIn` and `Register`, collect the profile, then
-create the user at identification; `POST /api/experience/submit` finishes it like a sign-in.
+"""The registration flow of Logto's Experience API (username and password sign-up, or a social account's,
+`social.py`): start a `Register` interaction (`sign_in.py`'s `start`), switch between `SignIn` and `Register`,
+collect the profile, then create the user at identification; `POST /api/experience/submit` finishes it like a
+sign-in.
 
 The profile lives in the interaction's row (`experience.interactions.profile`, Logto's camelCase keys). The
 password is kept there in plain text only until identification: `user.create` hands it to identity, which
@@ -16,7 +17,7 @@ identification the sign-up's mandatory profile (422 `user.missing_profile` with 
 """
 
 import re
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 from gatehouse_platform.errors import BadRequest, Forbidden, NotFound, Unprocessable
@@ -31,6 +32,8 @@ from gatehouse_schema.rpc.identity import (
     CreateUser,
     InteractionDetails,
     InteractionGet,
+    SealedTokenSet,
+    SocialIdentity,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -42,6 +45,36 @@ FORGOT_PASSWORD = "ForgotPassword"
 # Logto's `usernameRegEx` (`^[A-Z_a-z]\w*$`): JavaScript's `\w` is ASCII, and its `$` ends the string
 USERNAME = re.compile(r"[A-Z_a-z][0-9A-Z_a-z]*")
 VERIFIED_TYPES = frozenset({"email", "phone", "social"})
+# the profile keys a social verification adds (Logto's names)
+SOCIAL_IDENTITY, TOKEN_SET_SECRET = "socialIdentity", "socialConnectorTokenSetSecret"
+
+
+class SocialProfiles(Protocol):
+    """`social.py`'s part of a registration: a `Social` record's identity and synced profile join the profile."""
+
+    async def registration_profile(self, tenant_id: str, uid: str, verification_id: str) -> None: ...
+
+
+def social_identity_of(profile: dict[str, Any]) -> SocialIdentity | None:
+    """The profile's social identity (to link, or a new user's) with its sealed token set; for a sign-in that
+    links nothing, the identity only names where the token set belongs."""
+    social, secret = profile.get(SOCIAL_IDENTITY), profile.get(TOKEN_SET_SECRET)
+    token_set = None if secret is None else msgspec.convert(secret["tokenSet"], SealedTokenSet)
+    if social is not None:
+        return SocialIdentity(
+            connector_id=social["connectorId"],
+            target=social["target"],
+            details=social["userInfo"],
+            token_set=token_set,
+        )
+    if secret is not None:
+        return SocialIdentity(
+            connector_id=secret["connectorId"],
+            target=secret["target"],
+            details={"id": secret["identityId"]},
+            token_set=token_set,
+        )
+    return None
 
 
 def guard_interaction_event(settings: dict[str, Any], event: str) -> None:
@@ -76,7 +109,8 @@ def missing_profile(settings: dict[str, Any], profile: dict[str, Any]) -> list[s
         required += [i for i in ("email", "phone") if i in primary]
     required += [i for i in sign_up_identifiers(settings)[len(primary) :] if i not in required]
     has = {
-        "password": bool(profile.get("password")),
+        # a social identity takes the place of a password (Logto's `getMissingUserProfile`)
+        "password": bool(profile.get("password") or profile.get(SOCIAL_IDENTITY)),
         "username": bool(profile.get("username")),
         "email": bool(profile.get("primaryEmail")),
         "phone": bool(profile.get("primaryPhone")),
@@ -108,10 +142,11 @@ def check_password(settings: dict[str, Any], password: str, profile: dict[str, A
 
 
 class RegistrationFlow:
-    def __init__(self, engine: AsyncEngine, rpc: RpcClient, store: InteractionStore) -> None:
+    def __init__(self, engine: AsyncEngine, rpc: RpcClient, store: InteractionStore, social: SocialProfiles) -> None:
         self.engine = engine
         self.rpc = rpc
         self.store = store
+        self.social = social
 
     async def _uid(self, cookie: str | None) -> str:
         if not cookie:
@@ -144,7 +179,7 @@ class RegistrationFlow:
 
     async def add_profile(self, tenant_id: str, cookie: str | None, kind: str, value: str | None) -> None:
         """One piece of a registration's profile: `username` or `password` (`value`); `email`, `phone` and
-        `social` name a verification record, which Gatehouse cannot make yet (404 as Logto when missing)."""
+        `social` (which names a verification record) are not served (404 as Logto when missing)."""
         uid = await self._uid(cookie)
         interaction = await self._interaction(tenant_id, uid)
         if interaction.interaction_event == FORGOT_PASSWORD:
@@ -179,16 +214,20 @@ class RegistrationFlow:
 
     async def identify(self, tenant_id: str, cookie: str | None, verification_id: str | None) -> bool:
         """Creates the user of a `Register` interaction (Logto's `createUser`) and makes them its user; False
-        (nothing done) for any other event, which the sign-in flow identifies."""
+        (nothing done) for any other event, which the sign-in flow identifies. A `Social` record's identity and
+        synced profile join the profile first (`social.py`); other records cannot make a new user's profile."""
         uid = await self._uid(cookie)
         interaction = await self._interaction(tenant_id, uid)
         if interaction.interaction_event != REGISTER:
             return False
         if verification_id is not None:
-            # the records Gatehouse makes (passwords) cannot make a new user's profile
-            if interaction.verification(verification_id) is None:
+            record = interaction.verification(verification_id)
+            if record is None:
                 raise NotFound("session.verification_session_not_found")
-            raise BadRequest("session.verification_failed")
+            if record.get("type") != "Social":
+                raise BadRequest("session.verification_failed")
+            await self.social.registration_profile(tenant_id, uid, verification_id)
+            interaction = await self._interaction(tenant_id, uid)
         async with self.engine.connect() as conn:
             settings = await sign_in_settings(conn, tenant_id) or {}
         guard_interaction_event(settings, REGISTER)
@@ -201,6 +240,9 @@ class RegistrationFlow:
             primary_email=profile.get("primaryEmail"),
             primary_phone=profile.get("primaryPhone"),
             password=profile.get("password"),
+            name=profile.get("name"),
+            avatar=profile.get("avatar"),
+            social_identity=social_identity_of(profile),
         )
         created = await self.rpc.call("identity", USER_CREATE, request, CreatedUser, timeout=10.0)
         async with self.engine.begin() as conn:

@@ -1,6 +1,7 @@
 """The sign-in flow of Logto's Experience API, for a browser an OIDC authorization request sent to the
-sign-in page: start (`SignIn`), verify a password, identify the user, verify an MFA factor (TOTP or a
-backup code) when the user has one, submit (with Logto's `PostSignIn` / `PostRegister` hook event).
+sign-in page: start (`SignIn`), verify a password (or a social account, `social.py`), identify the user,
+verify an MFA factor (TOTP or a backup code) when the user has one, submit (with Logto's `PostSignIn` /
+`PostRegister` hook event).
 
 Every step names its OIDC interaction through the `_interaction` cookie identity set at `/oidc/auth`
 (resolved with the `interaction.get` RPC); the password is checked by identity (`user.verify_password`:
@@ -48,6 +49,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gatehouse_experience.interactions import Interaction, InteractionStore
 from gatehouse_experience.registration import REGISTER, guard_interaction_event
+from gatehouse_experience.social import PRIVATE_PROFILE_KEYS, SOCIAL, SocialVerifications
 
 SIGN_IN = "SignIn"
 PASSWORD = "Password"
@@ -64,11 +66,14 @@ def _password_sign_in_enabled(settings: dict[str, Any] | None, identifier_type: 
 
 
 class SignInFlow:
-    def __init__(self, engine: AsyncEngine, rpc: RpcClient, store: InteractionStore, outbox: Outbox) -> None:
+    def __init__(
+        self, engine: AsyncEngine, rpc: RpcClient, store: InteractionStore, outbox: Outbox, social: SocialVerifications
+    ) -> None:
         self.engine = engine
         self.rpc = rpc
         self.store = store
         self.outbox = outbox
+        self.social = social
 
     async def _details(self, cookie: str | None) -> InteractionDetails:
         """The OIDC interaction of the browser's `_interaction` cookie (404 `session.not_found` without one)."""
@@ -88,19 +93,22 @@ class SignInFlow:
 
     async def public_state(self, tenant_id: str, cookie: str | None) -> dict[str, Any]:
         """Logto's public interaction data: the event, the identified user, the profile collected so far
-        (never the password) and the verification records (never secrets or codes)."""
+        (never the password or a provider's token set) and the verification records (never secrets, codes or
+        tokens)."""
         interaction = await self._interaction(tenant_id, await self._uid(cookie))
         records = []
         for v in interaction.verifications:
             record: dict[str, Any] = {"id": v["id"], "type": v["type"], "verified": bool(v.get("verified"))}
-            if v.get("identifier") is not None:
+            if v["type"] == SOCIAL:
+                record["connectorId"] = v.get("connectorId")
+            elif v.get("identifier") is not None:
                 record["identifier"] = v["identifier"]
             elif v.get("userId") is not None:
                 record["userId"] = v["userId"]
             records.append(record)
         state: dict[str, Any] = {
             "interactionEvent": interaction.interaction_event,
-            "profile": {k: v for k, v in interaction.profile.items() if k != "password"},
+            "profile": {k: v for k, v in interaction.profile.items() if k not in PRIVATE_PROFILE_KEYS},
             "verificationRecords": records,
         }
         if interaction.user_id is not None:
@@ -146,8 +154,16 @@ class SignInFlow:
             await self.store.save(conn, tenant_id, interaction)
         return str(record["id"])
 
-    async def identify(self, tenant_id: str, cookie: str | None, verification_id: str | None) -> None:
+    async def identify(
+        self, tenant_id: str, cookie: str | None, verification_id: str | None, link_social: bool = False
+    ) -> None:
+        """The user of a verified password record, or of a `Social` record (`social.py`; `link_social` is
+        Logto's `linkSocialIdentity`). MFA records identify nobody (400 `session.verification_failed`)."""
         uid = await self._uid(cookie)
+        found = (await self._interaction(tenant_id, uid)).verification(verification_id) if verification_id else None
+        if found is not None and found.get("type") == SOCIAL and verification_id:
+            await self.social.identify(tenant_id, uid, verification_id, link_social)
+            return
         async with self.engine.begin() as conn:
             interaction = await self.store.get(conn, tenant_id, uid, lock=True)
             if interaction is None:
@@ -156,9 +172,10 @@ class SignInFlow:
             if record is None:
                 raise NotFound("session.verification_session_not_found")
             user_id = record.get("userId")
-            if not record.get("verified") or not user_id:
+            identifier = record.get("identifier")
+            if not record.get("verified") or not user_id or not isinstance(identifier, dict):
                 raise BadRequest("session.verification_failed")
-            if not _password_sign_in_enabled(await sign_in_settings(conn, tenant_id), record["identifier"]["type"]):
+            if not _password_sign_in_enabled(await sign_in_settings(conn, tenant_id), identifier["type"]):
                 raise Unprocessable("user.sign_in_method_not_enabled")
             if interaction.user_id is not None and interaction.user_id != user_id:
                 raise Conflict("session.identity_conflict")
@@ -212,9 +229,9 @@ class SignInFlow:
 
     async def submit(self, tenant_id: str, cookie: str | None, actor: Actor | None = None) -> str:
         """Reports the identified user to identity; the answer is where the browser goes next. A `SignIn` first
-        has identity run the PostSignIn action for the user (it may change them, or block the sign-in with 400
-        `session.verification_failed`). `PostSignIn` goes out through the outbox, in the transaction that ends
-        the experience interaction."""
+        has identity apply what a social verification brought (`user.social_sign_in`) and run the PostSignIn
+        action for the user (it may change them, or block the sign-in with 400 `session.verification_failed`).
+        `PostSignIn` goes out through the outbox, in the transaction that ends the experience interaction."""
         details = await self._details(cookie)
         uid = details.uid
         interaction = await self._interaction(tenant_id, uid)
@@ -236,6 +253,7 @@ class SignInFlow:
         if factors and not mfa_verified:  # Logto: a user with MFA factors verifies one before the sign-in ends
             raise Forbidden("session.mfa.require_mfa_verification")
         if interaction.interaction_event == SIGN_IN:
+            await self.social.apply_sign_in(interaction)
             request = PostSignInAction(user_id=interaction.user_id)
             await self.rpc.call("identity", USER_POST_SIGN_IN_ACTION, request, AccountDone, timeout=ACTION_RPC_TIMEOUT)
         reply = await self.rpc.call(

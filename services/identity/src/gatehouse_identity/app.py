@@ -116,12 +116,13 @@ async def setup(ctx: ServiceContext) -> None:
     user_mfa = UserMfaService(ctx.engine, UserStore(), ctx.outbox)
     action_configs = ActionConfigService(ctx.engine, ActionConfigStore())
     action_runs = ActionRuns(ctx.engine, action_configs, users, UserStore(), UserIdentityStore())
-    register_user_rpc(ctx, users, UserStore(), user_mfa, action_runs)
     session_service = UserSessionService(ctx.engine, UserStore())
     register_account_security_rpc(ctx, users, user_mfa, UserStore())
     identities = UserIdentityService(ctx.engine, UserStore(), UserIdentityStore(), ctx.outbox)
     kek = parse_kek(settings.secret_vault_kek)
     vault = SecretVault(kek) if kek is not None else None
+    social_links = SocialLinkService(ctx.engine, identities, SecretStore(), vault)
+    register_user_rpc(ctx, users, UserStore(), user_mfa, action_runs, social_links)
     ctx.components.update(
         keyring=keyring,
         clients=clients,
@@ -137,7 +138,7 @@ async def setup(ctx: ServiceContext) -> None:
         token_endpoint=TokenEndpoint(clients, grants),
         users=users,
         user_identities=identities,
-        social_links=SocialLinkService(ctx.engine, identities, SecretStore(), vault),
+        social_links=social_links,
         user_mfa=user_mfa,
         personal_access_tokens=PersonalAccessTokenService(ctx.engine, PersonalAccessTokenStore(), UserStore()),
         subject_tokens=SubjectTokenService(ctx.engine, SubjectTokenStore()),
@@ -145,7 +146,7 @@ async def setup(ctx: ServiceContext) -> None:
         session_config=OidcSessionConfig(ctx.engine),
         cimd_config=CimdConfigService(ctx.engine),
         action_configs=action_configs,
-        saml_sign_in=SamlSignIn(ctx.engine),
+        saml_sign_in=SamlSignIn(ctx.engine, settings.public_url),
         oidc_sweeper=OidcSweeper(
             ctx.engine, interval=settings.oidc_sweep_interval, batch_size=settings.oidc_sweep_batch_size
         ),

@@ -1,9 +1,9 @@
 """The user commands experience calls: `<prefix>.rpc.identity.user.verify_password`, `user.verify_totp`,
-`user.consume_backup_code`, `user.create` and `user.post_sign_in_action` (Structs in
-`gatehouse_schema.rpc.identity`; the sign-in's Actions run here, see `services/action_runs.py`); for the Account API
-`user.from_access_token`, `user.update_profile` and `user.set_password`. Identity owns
-users, their password digests and MFA secrets, so a sign-in's checks run here: digests and secrets never
-leave the service."""
+`user.consume_backup_code`, `user.create` (with a social registration's identity) and
+`user.post_sign_in_action` (Structs in `gatehouse_schema.rpc.identity`; the sign-in's Actions run here, see
+`services/action_runs.py`); for the Account API `user.from_access_token`, `user.update_profile` and
+`user.set_password`. Identity owns users, their password digests and MFA secrets, so a sign-in's checks run
+here: digests and secrets never leave the service. The social sign-in's commands are `SocialLinkService`'s."""
 
 import msgspec
 from gatehouse_platform.errors import BadRequest, Forbidden, GatehouseError, Unauthorized, Unprocessable
@@ -35,6 +35,7 @@ from gatehouse_schema.rpc.identity import (
     VerifyPassword,
     VerifyTotp,
 )
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse_identity.api.user_bodies import CreateUser as CreateUserBody
 from gatehouse_identity.api.user_bodies import UpdateUser
@@ -43,7 +44,9 @@ from gatehouse_identity.oidc import store as oidc_store
 from gatehouse_identity.oidc.userinfo import active_access_token
 from gatehouse_identity.persistence.users import UserRecord, UserStore
 from gatehouse_identity.services.action_runs import INVALID_CREDENTIALS, SIGN_IN, ActionRuns
+from gatehouse_identity.services.social_links import SocialLinkService
 from gatehouse_identity.services.user_mfa import UserMfaService
+from gatehouse_identity.services.user_records import mfa_factor_types
 from gatehouse_identity.services.users import UserService
 
 IDENTIFIER_TYPES = frozenset({"username", "email", "phone", "userId"})
@@ -61,12 +64,13 @@ def _runs_first_factor_action(request: VerifyPassword, record: UserRecord | None
     )
 
 
-def _factor_types(record: UserRecord) -> list[str]:
-    return [f.get("type", "") for f in record.mfa_verifications if isinstance(f, dict)]
-
-
 def register_user_rpc(
-    ctx: ServiceContext, users: UserService, store: UserStore, factors: UserMfaService, actions: ActionRuns
+    ctx: ServiceContext,
+    users: UserService,
+    store: UserStore,
+    factors: UserMfaService,
+    actions: ActionRuns,
+    social_links: SocialLinkService,
 ) -> None:
     tenant_id = ctx.settings.default_tenant_id
 
@@ -89,10 +93,10 @@ def register_user_rpc(
             user_id = await actions.post_first_factor_verification(
                 tenant_id, identifier, request.password, record, error
             )
-            return VerifiedUser(user_id=user_id, mfa_factors=[] if record is None else _factor_types(record))
+            return VerifiedUser(user_id=user_id, mfa_factors=[] if record is None else mfa_factor_types(record))
         if record.user.is_suspended:
             raise Unauthorized("user.suspended")
-        return VerifiedUser(user_id=record.user.id, mfa_factors=_factor_types(record))
+        return VerifiedUser(user_id=record.user.id, mfa_factors=mfa_factor_types(record))
 
     async def verify_totp(request: VerifyTotp) -> TotpVerified:
         async with ctx.engine.connect() as conn:
@@ -108,13 +112,23 @@ def register_user_rpc(
 
     async def create(request: CreateUser) -> CreatedUser:
         """A registration's new user, created as `POST /api/users` creates one (same checks, `User.Created`
-        through the outbox); the event has no actor, as nobody is signed in yet."""
-        fields = {k: v for k, v in msgspec.to_builtins(request).items() if v is not None}
+        through the outbox); the event has no actor, as nobody is signed in yet. A social registration's
+        identity is the user's from the start, its token set kept in the same transaction."""
+        fields = {k: v for k, v in msgspec.to_builtins(request).items() if v is not None and k != "socialIdentity"}
         try:
             body = msgspec.convert(fields, CreateUserBody)
         except msgspec.ValidationError as error:
             raise BadRequest("guard.invalid_input", data={"message": str(error)}) from None
-        user = await users.create(tenant_id, body, None)
+        social = request.social_identity
+        if social is None:
+            user = await users.create(tenant_id, body, None)
+        else:
+            identities = {social.target: {"userId": str(social.details["id"]), "details": social.details}}
+
+            async def keep(conn: AsyncConnection, user: User) -> None:
+                await social_links.keep_new_identity(conn, tenant_id, user, social)
+
+            user = await users.create(tenant_id, body, None, identities=identities, within=keep)
         return CreatedUser(user_id=user.id)
 
     async def post_sign_in_action(request: PostSignInAction) -> AccountDone:

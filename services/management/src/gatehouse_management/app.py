@@ -22,6 +22,7 @@ from gatehouse_management.api import (
     resources,
     roles,
     sign_in_experience,
+    sso_connectors,
 )
 from gatehouse_management.config import ManagementSettings
 from gatehouse_management.events.user_roles import (
@@ -44,6 +45,7 @@ from gatehouse_management.persistence.resources import ResourceStore, ScopeStore
 from gatehouse_management.persistence.role_members import RoleMemberStore
 from gatehouse_management.persistence.roles import RoleStore
 from gatehouse_management.persistence.sign_in_experience import SignInExperienceStore
+from gatehouse_management.persistence.sso_connectors import SamlSigningKeyStore, SsoConnectorStore
 from gatehouse_management.services.account_center import AccountCenterService
 from gatehouse_management.services.admin_console import AdminConsoleService
 from gatehouse_management.services.application_secrets import ApplicationSecretService
@@ -59,11 +61,14 @@ from gatehouse_management.services.resources import ResourceService
 from gatehouse_management.services.role_assignments import RoleAssignmentService
 from gatehouse_management.services.roles import RoleService
 from gatehouse_management.services.sign_in_experience import SignInExperienceService
+from gatehouse_management.services.sso_connectors import SsoConnectorService
+from gatehouse_management.services.sso_signing_keys import SamlSigningKeyService
 
 COMPONENTS = (
     *("applications", "secrets", "consent", "app_settings", "resources", "roles", "assignments"),
     *("sign_in_experience", "custom_phrases"),
     *("account_center", "captcha_provider", "custom_profile_fields", "admin_console", "connectors"),
+    *("sso_connectors", "saml_signing_keys"),
 )
 
 
@@ -97,6 +102,11 @@ async def setup(ctx: ServiceContext) -> None:
         ctx.engine, profile_fields, experiences, account_centers, ctx.outbox
     )
     ctx.components["admin_console"] = AdminConsoleService(ctx.engine, LogtoConfigStore())
+    sso_store, signing_keys = SsoConnectorStore(), SamlSigningKeyStore()
+    ctx.components["sso_connectors"] = SsoConnectorService(
+        ctx.engine, sso_store, signing_keys, ctx.outbox, s.public_url
+    )
+    ctx.components["saml_signing_keys"] = SamlSigningKeyService(ctx.engine, sso_store, signing_keys, s.public_url)
     consumer = EventConsumer(
         js=ctx.js,
         engine=ctx.engine,
@@ -132,6 +142,7 @@ def create_app(settings: ManagementSettings | None = None) -> Litestar:
             *admin_console.ROUTES,
             *connectors.ROUTES,
             *connector_factories.ROUTES,
+            *sso_connectors.ROUTES,
         ],
         guards=[management_api_guard],
     )
@@ -144,7 +155,7 @@ def create_app(settings: ManagementSettings | None = None) -> Litestar:
         title="Gatehouse management",
         description=(
             "Applications, API resources, scopes, roles, the sign-in experience, custom phrases, the account "
-            "center, the captcha provider, custom profile fields, the admin console config, connectors and "
-            "connector factories."
+            "center, the captcha provider, custom profile fields, the admin console config, connectors, "
+            "connector factories and enterprise SSO connectors."
         ),
     )

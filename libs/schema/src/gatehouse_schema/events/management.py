@@ -235,3 +235,55 @@ class ConnectorDeleted(_ManagementEvent, kw_only=True):
 
     def entity_id(self) -> str:
         return self.data.id
+
+
+class SsoConnectorBrief(msgspec.Struct, kw_only=True, rename="camel"):
+    """An enterprise SSO connector as its events name it: id, provider (`OIDC`, `SAML`, `AzureAD`, ...) and its
+    protocol, name, email domains, and whether it syncs profiles and stores token sets. Never its config: that
+    holds the IdP's client secret."""
+
+    id: str
+    provider_name: str
+    provider_type: Literal["oidc", "saml"]
+    connector_name: str
+    domains: list[str]
+    sync_profile: bool
+    enable_token_storage: bool
+
+
+class SsoConnectorCreated(_ManagementEvent, kw_only=True):
+    event_type: ClassVar[str] = "SsoConnector.Created"
+    description: ClassVar[str] = (
+        "An enterprise SSO connector was created (`POST /api/sso-connectors`). Logto has no data hook for it, "
+        "so it is not delivered to webhooks; it reaches the audit log."
+    )
+    data: SsoConnectorBrief
+
+    def entity_id(self) -> str:
+        return self.data.id
+
+
+class SsoConnectorUpdated(_ManagementEvent, kw_only=True):
+    event_type: ClassVar[str] = "SsoConnector.Updated"
+    description: ClassVar[str] = (
+        "An enterprise SSO connector was updated (`PATCH /api/sso-connectors/{id}`); `changed` names the fields "
+        "the request wrote (`config` without its content). Not delivered to webhooks."
+    )
+    data: SsoConnectorBrief
+    changed: list[str]
+
+    def entity_id(self) -> str:
+        return self.data.id
+
+
+class SsoConnectorDeleted(_ManagementEvent, kw_only=True):
+    event_type: ClassVar[str] = "SsoConnector.Deleted"
+    description: ClassVar[str] = (
+        "An enterprise SSO connector was deleted, with its SAML signing keys. In Logto the users' SSO identities "
+        "through it go with it (a foreign key); in Gatehouse they live in identity, which is to drop them on this "
+        "event. Not delivered to webhooks."
+    )
+    data: SsoConnectorBrief
+
+    def entity_id(self) -> str:
+        return self.data.id

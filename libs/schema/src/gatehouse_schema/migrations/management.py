@@ -304,4 +304,44 @@ CREATE TABLE management.connectors (
 CREATE INDEX connectors_created ON management.connectors (tenant_id, created_at, id);
 """,
     ),
+    Migration(
+        9,
+        "enterprise SSO connectors and their SAML signing keys",
+        """
+-- Logto's `sso_connectors`: a connector of an SSO provider (`OIDC`, `SAML`, `AzureAD`, ...) with its config (the
+-- IdP's settings, client secret included), the email domains it serves and its branding
+CREATE TABLE management.sso_connectors (
+    tenant_id varchar(21) NOT NULL,
+    id varchar(128) NOT NULL,
+    provider_name varchar(128) NOT NULL,
+    connector_name varchar(128) NOT NULL,
+    config jsonb NOT NULL DEFAULT '{}',
+    domains jsonb NOT NULL DEFAULT '[]',
+    branding jsonb NOT NULL DEFAULT '{}',
+    sync_profile boolean NOT NULL DEFAULT false,
+    enable_token_storage boolean NOT NULL DEFAULT false,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, id),
+    CONSTRAINT sso_connectors_connector_name UNIQUE (tenant_id, connector_name)
+);
+CREATE INDEX sso_connectors_created ON management.sso_connectors (tenant_id, created_at, id);
+
+-- Logto's `saml_sso_connector_signing_keys`: the SP key pairs a SAML connector signs its AuthnRequests with
+-- (private key as PEM, never returned by the API); at most one active per connector
+CREATE TABLE management.saml_sso_connector_signing_keys (
+    tenant_id varchar(21) NOT NULL,
+    sso_connector_id varchar(128) NOT NULL,
+    id varchar(21) NOT NULL,
+    private_key text NOT NULL,
+    certificate text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    expires_at timestamptz NOT NULL,
+    active boolean NOT NULL,
+    PRIMARY KEY (tenant_id, sso_connector_id, id),
+    FOREIGN KEY (tenant_id, sso_connector_id) REFERENCES management.sso_connectors ON DELETE CASCADE
+);
+CREATE UNIQUE INDEX saml_sso_connector_signing_keys_active
+    ON management.saml_sso_connector_signing_keys (tenant_id, sso_connector_id) WHERE active;
+""",
+    ),
 ]

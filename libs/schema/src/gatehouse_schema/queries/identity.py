@@ -1,5 +1,6 @@
 """Reads of identity's tables that other contexts may run (management lists a role's users; hooks_audit counts
-users and their OIDC activity for the dashboard; experience checks that a username being registered is free)."""
+users and their OIDC activity for the dashboard; experience checks that a username, email, phone or social
+identity being registered is free)."""
 
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -163,6 +164,27 @@ async def username_taken(conn: AsyncConnection, tenant_id: str, username: str) -
     """Whether a user has this username, case-insensitively (as identity's unique index compares them)."""
     query = sa.select(users.c.id).where(
         users.c.tenant_id == tenant_id, sa.func.lower(users.c.username) == sa.func.lower(username)
+    )
+    return (await conn.execute(query.limit(1))).first() is not None
+
+
+async def primary_email_taken(conn: AsyncConnection, tenant_id: str, email: str) -> bool:
+    """Whether a user has this primary email, case-insensitively (as identity's unique index compares them)."""
+    query = sa.select(users.c.id).where(
+        users.c.tenant_id == tenant_id, sa.func.lower(users.c.primary_email) == sa.func.lower(email)
+    )
+    return (await conn.execute(query.limit(1))).first() is not None
+
+
+async def primary_phone_taken(conn: AsyncConnection, tenant_id: str, phone: str) -> bool:
+    query = sa.select(users.c.id).where(users.c.tenant_id == tenant_id, users.c.primary_phone == phone)
+    return (await conn.execute(query.limit(1))).first() is not None
+
+
+async def social_identity_taken(conn: AsyncConnection, tenant_id: str, target: str, identity_id: str) -> bool:
+    """Whether a user is linked to `identity_id` at `target` (experience checks a social registration, as Logto)."""
+    query = sa.select(users.c.id).where(
+        users.c.tenant_id == tenant_id, users.c.identities.contains({target: {"userId": identity_id}})
     )
     return (await conn.execute(query.limit(1))).first() is not None
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gatehouse_schema.api.applications import Application, CustomClientMetadata, OidcClientMetadata
 from gatehouse_schema.api.resources import Resource
 from gatehouse_schema.api.roles import ScopeWithResource
+from gatehouse_schema.sso import PROVIDER_TYPES, ProviderType
 from gatehouse_schema.tables import management as t
 
 
@@ -333,3 +334,72 @@ async def connector(conn: AsyncConnection, tenant_id: str, connector_id: str) ->
     query = sa.select(t.connectors).where(t.connectors.c.tenant_id == tenant_id, t.connectors.c.id == connector_id)
     row = (await conn.execute(query)).one_or_none()
     return None if row is None else connector_from_row(row)
+
+
+class SsoConnectorRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """An enterprise SSO connector as identity and experience need it: its provider and protocol, its config
+    (as management stored it: Logto's fields for the provider, client secret included), its email domains."""
+
+    id: str
+    provider_name: str
+    provider_type: ProviderType | None  # None: a provider Gatehouse does not know (never written by management)
+    connector_name: str
+    config: dict[str, Any]
+    domains: tuple[str, ...]
+    branding: dict[str, Any]
+    sync_profile: bool
+    enable_token_storage: bool
+
+
+def _sso_connector_from_row(row: Any) -> SsoConnectorRecord:
+    return SsoConnectorRecord(
+        id=row.id,
+        provider_name=row.provider_name,
+        provider_type=PROVIDER_TYPES.get(row.provider_name),
+        connector_name=row.connector_name,
+        config=row.config,
+        domains=tuple(row.domains),
+        branding=row.branding,
+        sync_profile=row.sync_profile,
+        enable_token_storage=row.enable_token_storage,
+    )
+
+
+async def sso_connector(conn: AsyncConnection, tenant_id: str, id: str) -> SsoConnectorRecord | None:
+    """The enterprise SSO connector with this id."""
+    s = t.sso_connectors
+    row = (await conn.execute(sa.select(s).where(s.c.tenant_id == tenant_id, s.c.id == id))).one_or_none()
+    return None if row is None else _sso_connector_from_row(row)
+
+
+async def sso_connectors(conn: AsyncConnection, tenant_id: str) -> list[SsoConnectorRecord]:
+    """The tenant's enterprise SSO connectors in creation order (to find the one serving an email domain)."""
+    s = t.sso_connectors
+    query = sa.select(s).where(s.c.tenant_id == tenant_id).order_by(s.c.created_at, s.c.id)
+    return [_sso_connector_from_row(row) for row in await conn.execute(query)]
+
+
+class SamlSigningKeyRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """The SP key pair a SAML connector signs its AuthnRequests with (PEM private key and certificate)."""
+
+    id: str
+    private_key: str
+    certificate: str
+    expires_at: datetime
+
+
+async def active_saml_signing_key(
+    conn: AsyncConnection, tenant_id: str, connector_id: str
+) -> SamlSigningKeyRecord | None:
+    """The connector's active SP signing key, if any (the connector's `config.signAuthnRequest` says whether to
+    sign; management refuses to turn it on, or to deactivate the key, while no key would be active)."""
+    k = t.saml_sso_connector_signing_keys
+    query = sa.select(k.c.id, k.c.private_key, k.c.certificate, k.c.expires_at).where(
+        k.c.tenant_id == tenant_id, k.c.sso_connector_id == connector_id, k.c.active
+    )
+    row = (await conn.execute(query)).one_or_none()
+    if row is None:
+        return None
+    return SamlSigningKeyRecord(
+        id=row.id, private_key=row.private_key, certificate=row.certificate, expires_at=row.expires_at
+    )

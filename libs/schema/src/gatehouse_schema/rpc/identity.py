@@ -114,6 +114,85 @@ class TotpVerified(msgspec.Struct, kw_only=True, rename="camel"):
     user_id: str
 
 
+# Social sign-in and registration (experience's social verifications): experience runs the provider round trip
+# with the connector; identity seals the provider's token set (its vault keys never leave it), finds the user of
+# a social identity and applies what the sign-in brings (Logto's synced profile, a linked identity, the token set).
+
+SECRET_SEAL_TOKEN_SET = "secret.seal_token_set"
+
+
+class ProviderTokens(msgspec.Struct, kw_only=True, rename="camel", omit_defaults=True):
+    """A provider's token set as a social connector returned it (`expiresAt` in seconds since the epoch) ->
+    SealedTokenSet."""
+
+    access_token: str
+    token_type: str | None = None
+    scope: str | None = None
+    refresh_token: str | None = None
+    id_token: str | None = None
+    expires_at: int | None = None
+
+
+class SealedSecret(msgspec.Struct, kw_only=True, rename="camel"):
+    """The vault's envelope (base64 in JSON): only identity can open it."""
+
+    encrypted_dek: bytes
+    iv: bytes
+    auth_tag: bytes
+    ciphertext: bytes
+
+
+class SealedTokenSet(msgspec.Struct, kw_only=True, rename="camel", omit_defaults=True):
+    """The tokens sealed by identity's vault and Logto's secret metadata (`scope`, `tokenType`, `expiresAt`,
+    `hasRefreshToken`); `sealed` is None when identity has no vault key (`SECRET_VAULT_KEK`): nothing is kept."""
+
+    sealed: SealedSecret | None = None
+    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class SocialIdentity(msgspec.Struct, kw_only=True, rename="camel", omit_defaults=True):
+    """A verified social identity: the connector (instance id) it came through, the connector's target and Logto's
+    social user info (`details`, whose `id` is the provider's user id); `tokenSet` when the connector stores
+    tokens."""
+
+    connector_id: str
+    target: str
+    details: dict[str, Any]
+    token_set: SealedTokenSet | None = None
+
+
+USER_IDENTIFY_SOCIAL = "user.identify_social"
+
+
+class IdentifySocial(msgspec.Struct, kw_only=True, rename="camel", omit_defaults=True):
+    """The user of a social identity (`identities[target].userId == identityId`) -> VerifiedUser. With `related`
+    (Logto's `linkSocialIdentity`), the user of the provider's verified `phone`, else `email`, instead. 404
+    `user.identity_not_exist` when there is none (without `related`, `data.relatedUser` `{type, value}` names the
+    phone or email of a user the identity could be linked to); 401 `user.suspended`."""
+
+    target: str
+    identity_id: str
+    email: str | None = None
+    phone: str | None = None
+    related: bool = False
+
+
+USER_SOCIAL_SIGN_IN = "user.social_sign_in"
+
+
+class SocialSignIn(msgspec.Struct, kw_only=True, rename="camel", omit_defaults=True):
+    """Experience submits a social sign-in (Logto applies the interaction's profile at submit) -> AccountDone: in
+    one transaction identity links `identity` when `link` (422 `user.identity_already_in_use` if another user has
+    it), sets the synced `name` / `avatar` (`User.Data.Updated`) and keeps the identity's token set in the vault
+    (when its connector still stores tokens)."""
+
+    user_id: str
+    identity: SocialIdentity | None = None
+    link: bool = False
+    name: str | None = None
+    avatar: str | None = None
+
+
 USER_CREATE = "user.create"
 
 
@@ -121,12 +200,16 @@ class CreateUser(msgspec.Struct, kw_only=True, rename="camel", omit_defaults=Tru
     """Experience registers a user with the profile its `Register` interaction collected; identity checks the
     identifiers as its `POST /api/users` does (400 `guard.invalid_input` for a malformed one, 422
     `user.username_already_in_use` / `user.email_already_in_use` / `user.phone_already_in_use`), hashes the
-    password off the event loop and publishes `User.Created`."""
+    password off the event loop and publishes `User.Created`. A `socialIdentity` is the new user's identity at
+    its target (422 `user.identity_already_in_use` if another user has it), its token set kept in the vault."""
 
     username: str | None = None
     primary_email: str | None = None
     primary_phone: str | None = None
     password: str | None = None
+    name: str | None = None
+    avatar: str | None = None
+    social_identity: SocialIdentity | None = None
 
 
 class CreatedUser(msgspec.Struct, kw_only=True, rename="camel"):

@@ -228,6 +228,37 @@ connectors = sa.Table(
     schema=SCHEMA,
 )
 
+# Enterprise SSO connectors and the SP signing keys of the SAML ones (migration 9)
+sso_connectors = sa.Table(
+    "sso_connectors",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("id", sa.String(128), primary_key=True),
+    sa.Column("provider_name", sa.String(128), nullable=False),
+    sa.Column("connector_name", sa.String(128), nullable=False),
+    sa.Column("config", JSONB, nullable=False),
+    sa.Column("domains", JSONB, nullable=False),
+    sa.Column("branding", JSONB, nullable=False),
+    sa.Column("sync_profile", sa.Boolean, nullable=False),
+    sa.Column("enable_token_storage", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    schema=SCHEMA,
+)
+
+saml_sso_connector_signing_keys = sa.Table(
+    "saml_sso_connector_signing_keys",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("sso_connector_id", sa.String(128), primary_key=True),
+    sa.Column("id", sa.String(21), primary_key=True),
+    sa.Column("private_key", sa.Text, nullable=False),
+    sa.Column("certificate", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    schema=SCHEMA,
+)
+
 custom_profile_fields = sa.Table(
     "custom_profile_fields",
     metadata,

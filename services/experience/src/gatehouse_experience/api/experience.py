@@ -50,6 +50,7 @@ class BackupCodeBody(msgspec.Struct, kw_only=True):
 
 class IdentifyBody(msgspec.Struct, kw_only=True, rename="camel"):
     verification_id: str | None = None
+    link_social_identity: bool | None = None
 
 
 class Redirect(msgspec.Struct, kw_only=True, rename="camel"):
@@ -102,7 +103,7 @@ async def identify_user(
     """`Register`: creates the user (201, as Logto); otherwise identifies one by a verification (204)."""
     if await registration.identify(tenant_of(request), _cookie(request), data.verification_id):
         return Response(None, status_code=HTTP_201_CREATED)
-    await sign_in.identify(tenant_of(request), _cookie(request), data.verification_id)
+    await sign_in.identify(tenant_of(request), _cookie(request), data.verification_id, bool(data.link_social_identity))
     return Response(None, status_code=HTTP_204_NO_CONTENT)
 
 

@@ -12,7 +12,7 @@ from litestar.response import Redirect
 from litestar.status_codes import HTTP_302_FOUND
 
 from gatehouse_identity.oidc.hasura import HasuraAuthn
-from gatehouse_identity.services.saml_sign_in import SOCIAL, SamlSignIn
+from gatehouse_identity.services.saml_sign_in import SOCIAL, SSO, SamlSignIn
 
 
 @get(
@@ -68,4 +68,22 @@ async def assert_saml(request: Request[Any, Any, Any], saml_sign_in: SamlSignIn,
     return Redirect(target, status_code=HTTP_302_FOUND)
 
 
-ROUTES = [get_hasura_auth, assert_saml]
+@post(
+    "/api/authn/single-sign-on/saml/{connectorId:str}",
+    operation_id="AssertSingleSignOnSaml",
+    tags=["Authn"],
+    summary="SAML ACS endpoint (SSO)",
+    description="The assertion consumer service of enterprise SSO connectors of a SAML provider: verifies the "
+    "IdP's Response and sends the browser back to the sign-in flow.",
+    security=[],
+    status_code=HTTP_302_FOUND,
+)
+async def assert_single_sign_on_saml(
+    request: Request[Any, Any, Any], saml_sign_in: SamlSignIn, connectorId: str
+) -> Redirect:
+    relay_state, saml_response = await _saml_body(request)
+    target = await saml_sign_in.consume_assertion(tenant_of(request), SSO, connectorId, relay_state, saml_response)
+    return Redirect(target, status_code=HTTP_302_FOUND)
+
+
+ROUTES = [get_hasura_auth, assert_saml, assert_single_sign_on_saml]

@@ -56,6 +56,15 @@ class UserIdentityStore:
         )
         return (await conn.execute(query.limit(1))).scalar_one_or_none()
 
+    async def social_identity_user(
+        self, conn: AsyncConnection, tenant_id: str, target: str, identity_id: str
+    ) -> str | None:
+        """The user linked to `identity_id` at `target` (Logto's `findUserByIdentity`)."""
+        query = sa.select(users.c.id).where(
+            users.c.tenant_id == tenant_id, users.c.identities.contains({target: {"userId": identity_id}})
+        )
+        return (await conn.execute(query.limit(1))).scalar_one_or_none()
+
     async def sso_identities(
         self, conn: AsyncConnection, tenant_id: str, user_id: str, connector_id: str | None = None
     ) -> list[SsoIdentity]:

@@ -1,6 +1,7 @@
-"""SAML sign-ins (Logto's `POST /api/authn/saml/{connectorId}` for the SAML social connector): identity keeps
-the short-lived session between the AuthnRequest and the sign-in flow, because the assertion consumer service
-is identity's route.
+"""SAML sign-ins (Logto's `POST /api/authn/saml/{connectorId}` for the SAML social connector and
+`POST /api/authn/single-sign-on/saml/{connectorId}` for enterprise SSO connectors of a SAML provider):
+identity keeps the short-lived session between the AuthnRequest and the sign-in flow, because the assertion
+consumer service is identity's route.
 
 1. The Experience API asks `saml.begin` (RPC) for the IdP's sign-in URL: a session is stored with the
    AuthnRequest's id, the flow's redirect URI and state; its id travels as the RelayState.
@@ -10,17 +11,19 @@ is identity's route.
 3. The flow's verify step asks `saml.result` (RPC) once for the verified user; the session is then deleted."""
 
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import msgspec
 from gatehouse_connectors import FACTORIES
-from gatehouse_connectors.saml import authn_request_url, new_request_id, verify_response
-from gatehouse_connectors.saml_connector import SamlConfig
+from gatehouse_connectors.http import ConnectorError
+from gatehouse_connectors.saml import RSA_SHA256, RequestSigner, authn_request_url, new_request_id, verify_response
+from gatehouse_connectors.saml_connector import SamlConfig, SamlProfileMap
 from gatehouse_platform.errors import BadRequest, NotFound
 from gatehouse_platform.service import ServiceContext
-from gatehouse_schema.queries.management import connector
+from gatehouse_schema.queries.management import active_saml_signing_key, connector, sso_connector
 from gatehouse_schema.rpc.identity import (
     SAML_BEGIN,
     SAML_RESULT,
@@ -29,11 +32,21 @@ from gatehouse_schema.rpc.identity import (
     SamlResult,
     SamlStarted,
 )
+from gatehouse_schema.sso import saml_acs_url, saml_sp_entity_id
 from gatehouse_schema.tables.identity import saml_sessions as t
+from msgspec import UNSET
 from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 SESSION_TTL = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class SamlSetup:
+    config: SamlConfig
+    signer: RequestSigner | None
+
+
 SOCIAL, SSO = "social", "sso"
 
 
@@ -42,24 +55,64 @@ def _session_not_found() -> NotFound:
 
 
 class SamlSignIn:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, public_url: str) -> None:
         self.engine = engine
+        self.public_url = public_url
+
+    async def _sso_config(self, conn: AsyncConnection, tenant_id: str, connector_id: str) -> SamlSetup:
+        """An enterprise SSO connector of a SAML provider as a SAML config: the SP's entity id and ACS are
+        derived from the public URL, the IdP given inline (metadata or its three settings)."""
+        record = await sso_connector(conn, tenant_id, connector_id)
+        if record is None or record.provider_type is None:
+            raise NotFound("entity.not_found")
+        if record.provider_type != "saml":
+            raise BadRequest("connector.unexpected_type")
+        config = record.config
+        if config.get("metadataUrl") and not config.get("metadata"):
+            raise ConnectorError(
+                "connector.invalid_config", "IdP metadata by URL is not fetched: give the metadata XML instead."
+            )
+        mapping = config.get("attributeMapping") or {}
+        saml = SamlConfig(
+            entity_id=saml_sp_entity_id(self.public_url, connector_id),
+            assertion_consumer_service_url=saml_acs_url(self.public_url, connector_id),
+            idp_metadata_xml=config.get("metadata") or UNSET,
+            sign_in_endpoint=config.get("signInEndpoint") or UNSET,
+            x509_certificate=config.get("x509Certificate") or UNSET,
+            profile_map=SamlProfileMap(
+                id=mapping.get("id") or "nameID",
+                email=mapping.get("email") or "email",
+                name=mapping.get("name") or "name",
+            ),
+        )
+        signer = None
+        if config.get("signAuthnRequest") is True:
+            key = await active_saml_signing_key(conn, tenant_id, connector_id)
+            if key is None:
+                raise ConnectorError("connector.invalid_config", "Signing AuthnRequests needs an active signing key.")
+            signer = RequestSigner(key.private_key, config.get("requestSignatureAlgorithm") or RSA_SHA256)
+        return SamlSetup(saml, signer)
 
     async def _config(self, conn: AsyncConnection, tenant_id: str, kind: str, connector_id: str) -> SamlConfig:
+        return (await self._setup(conn, tenant_id, kind, connector_id)).config
+
+    async def _setup(self, conn: AsyncConnection, tenant_id: str, kind: str, connector_id: str) -> SamlSetup:
+        if kind == SSO:
+            return await self._sso_config(conn, tenant_id, connector_id)
         if kind != SOCIAL:
-            raise NotFound("entity.not_found")  # enterprise SSO connectors: see docs/architecture.md
+            raise BadRequest("guard.invalid_input", "`kind` is `social` or `sso`.", type="body")
         record = await connector(conn, tenant_id, connector_id)
         if record is None or record.connector_id not in FACTORIES:
             raise NotFound("entity.not_found")
         if record.connector_id != "saml":
             raise BadRequest("connector.unexpected_type")
         parsed: SamlConfig = FACTORIES["saml"].parse_config(record.config)
-        return parsed
+        return SamlSetup(parsed, None)
 
     async def begin(self, tenant_id: str, request: SamlBegin) -> SamlStarted:
         async with self.engine.begin() as conn:
-            config = await self._config(conn, tenant_id, request.kind, request.connector_id)
-            idp, sp = config.identity_provider(), config.service_provider()
+            setup = await self._setup(conn, tenant_id, request.kind, request.connector_id)
+            idp, sp = setup.config.identity_provider(), setup.config.service_provider()
             session_id, request_id = secrets.token_urlsafe(24), new_request_id()
             await conn.execute(
                 insert(t).values(
@@ -73,7 +126,7 @@ class SamlSignIn:
                     expires_at=datetime.now(UTC) + SESSION_TTL,
                 )
             )
-        url = authn_request_url(idp, sp, request_id=request_id, relay_state=session_id)
+        url = authn_request_url(idp, sp, request_id=request_id, relay_state=session_id, signer=setup.signer)
         return SamlStarted(authorization_uri=url, session_id=session_id)
 
     def _live(self, tenant_id: str, kind: str, connector_id: str, session_id: str) -> Any:

@@ -4,7 +4,13 @@ secret vault that keeps the provider's token sets (`tokenSecret`, `DELETE /api/s
 The provider is called before the transaction opens (a slow provider holds no lock); the link and its token
 set are then written in one transaction. Logto's Management API link stores no token set, and cannot link
 through its OIDC or OAuth 2.0 connectors at all (their nonce lives in a sign-in session); Gatehouse's generic
-connectors need no session, and a connector with token storage keeps the token set of a link made here too."""
+connectors need no session, and a connector with token storage keeps the token set of a link made here too.
+
+The Experience API's social sign-in and registration run the provider round trip in experience; identity serves
+them over RPC: `secret.seal_token_set` seals the provider's tokens (experience keeps only the envelope),
+`user.identify_social` finds the user of the identity (or the related user of its verified phone or email),
+`user.social_sign_in` applies a sign-in at submit (linked identity, synced name and avatar, token set) and
+`user.create` keeps a registration's identity and token set with `keep_new_identity`."""
 
 import time
 from typing import Any
@@ -15,16 +21,33 @@ import structlog
 from gatehouse_connectors import FACTORIES, TokenSet
 from gatehouse_platform.errors import NotFound, Unauthorized, Unprocessable
 from gatehouse_platform.service import ServiceContext
+from gatehouse_schema.api.users import User
 from gatehouse_schema.events import Actor
 from gatehouse_schema.ids import generate_id
 from gatehouse_schema.queries.management import ConnectorRecord, connector
-from gatehouse_schema.rpc.identity import USER_SOCIAL_ACCESS_TOKEN, AccountDocument, SocialAccessToken
+from gatehouse_schema.rpc.identity import (
+    SECRET_SEAL_TOKEN_SET,
+    USER_IDENTIFY_SOCIAL,
+    USER_SOCIAL_ACCESS_TOKEN,
+    USER_SOCIAL_SIGN_IN,
+    AccountDocument,
+    AccountDone,
+    IdentifySocial,
+    ProviderTokens,
+    SealedSecret,
+    SealedTokenSet,
+    SocialAccessToken,
+    SocialIdentity,
+    SocialSignIn,
+    VerifiedUser,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from gatehouse_identity.domain.secret_vault import SecretVault, VaultKeyError
+from gatehouse_identity.domain.secret_vault import Sealed, SecretVault, VaultKeyError
 from gatehouse_identity.persistence.secrets import SecretStore, TokenSetSecret
+from gatehouse_identity.persistence.users import UserRecord
 from gatehouse_identity.services.user_identities import UserIdentityService
-from gatehouse_identity.services.user_records import user_record
+from gatehouse_identity.services.user_records import mfa_factor_types, update_user_data, user_record
 
 log = structlog.get_logger(__name__)
 
@@ -100,13 +123,133 @@ class SocialLinkService:
         return identities
 
     def register_rpc(self, ctx: ServiceContext) -> None:
-        """`user.social_access_token`, for the Account API (experience)."""
+        """`user.social_access_token`, for the Account API (experience); `secret.seal_token_set`,
+        `user.identify_social` and `user.social_sign_in`, for the Experience API's social sign-in."""
         tenant_id = ctx.settings.default_tenant_id
 
         async def social_access_token(request: SocialAccessToken) -> AccountDocument:
             return AccountDocument(body=await self.access_token(tenant_id, request.user_id, request.target))
 
+        async def seal_token_set(request: ProviderTokens) -> SealedTokenSet:
+            return self.seal(request)
+
+        async def identify_social(request: IdentifySocial) -> VerifiedUser:
+            return await self.identify(tenant_id, request)
+
+        async def social_sign_in(request: SocialSignIn) -> AccountDone:
+            await self.sign_in(tenant_id, request)
+            return AccountDone(user_id=request.user_id)
+
         ctx.rpc_server.register(USER_SOCIAL_ACCESS_TOKEN, SocialAccessToken, social_access_token)
+        ctx.rpc_server.register(SECRET_SEAL_TOKEN_SET, ProviderTokens, seal_token_set)
+        ctx.rpc_server.register(USER_IDENTIFY_SOCIAL, IdentifySocial, identify_social)
+        ctx.rpc_server.register(USER_SOCIAL_SIGN_IN, SocialSignIn, social_sign_in)
+
+    # the Experience API's social sign-in and registration
+
+    def seal(self, provided: ProviderTokens) -> SealedTokenSet:
+        """The provider's tokens sealed for the vault, with the metadata kept beside them (nothing without a
+        vault key)."""
+        tokens = TokenSet(
+            access_token=provided.access_token,
+            token_type=provided.token_type or msgspec.UNSET,
+            scope=provided.scope or msgspec.UNSET,
+            refresh_token=provided.refresh_token or msgspec.UNSET,
+            id_token=provided.id_token or msgspec.UNSET,
+            expires_at=msgspec.UNSET if provided.expires_at is None else provided.expires_at,
+        )
+        if self.vault is None:
+            log.warning("token set not sealed: SECRET_VAULT_KEK is not set")
+            return SealedTokenSet(metadata=token_set_metadata(tokens))
+        sealed = self.vault.seal(sealed_tokens(tokens))
+        return SealedTokenSet(
+            sealed=SealedSecret(**msgspec.structs.asdict(sealed)), metadata=token_set_metadata(tokens)
+        )
+
+    async def identify(self, tenant_id: str, request: IdentifySocial) -> VerifiedUser:
+        """Logto's `SocialVerification.identifyUser` (or `identifyRelatedUser` when `related`), then its
+        suspension check."""
+        async with self.engine.connect() as conn:
+            if request.related:
+                related = await self._related_user(conn, tenant_id, request)
+                if related is None:
+                    raise NotFound("user.identity_not_exist")
+                record = related[1]
+            else:
+                user_id = await self.identities.identities.social_identity_user(
+                    conn, tenant_id, request.target, request.identity_id
+                )
+                found = None if user_id is None else await self.identities.users.record(conn, tenant_id, user_id)
+                if found is None:
+                    related = await self._related_user(conn, tenant_id, request)
+                    raise NotFound("user.identity_not_exist", data={"relatedUser": related[0]} if related else {})
+                record = found
+        if record.user.is_suspended:
+            raise Unauthorized("user.suspended")
+        return VerifiedUser(user_id=record.user.id, mfa_factors=mfa_factor_types(record))
+
+    async def _related_user(
+        self, conn: AsyncConnection, tenant_id: str, request: IdentifySocial
+    ) -> tuple[dict[str, str], UserRecord] | None:
+        """Logto's `findSocialRelatedUser`: the user of the provider's verified phone, else of its email."""
+        for kind, value in (("phone", request.phone), ("email", request.email)):
+            if value:
+                record = await self.identities.users.find_by_identifier(conn, tenant_id, kind, value)
+                if record is not None:
+                    return {"type": kind, "value": value}, record
+        return None
+
+    async def sign_in(self, tenant_id: str, request: SocialSignIn) -> None:
+        """What a social sign-in brings, applied at submit in one transaction (Logto's `submit`): the identity
+        linked when `link`, the synced name and avatar that differ, the token set kept."""
+        social, user_id = request.identity, request.user_id
+        actor = Actor(type="user", id=user_id)
+        async with self.engine.begin() as conn:
+            if request.link and social is not None:
+                identity = {"userId": str(social.details["id"]), "details": social.details}
+                await self.identities.link_in(conn, tenant_id, user_id, social.target, identity, actor)
+            record = await user_record(self.identities.users, conn, tenant_id, user_id, lock=True)
+            synced = {"name": request.name, "avatar": request.avatar}
+            values = {k: v for k, v in synced.items() if v is not None and v != getattr(record.user, k)}
+            if values:
+                store, outbox = self.identities.users, self.identities.outbox
+                await update_user_data(store, outbox, conn, tenant_id, user_id, values, sorted(values), actor)
+            if social is not None:
+                await self._keep_token_set(conn, tenant_id, user_id, social)
+
+    async def keep_new_identity(
+        self, conn: AsyncConnection, tenant_id: str, user: User, social: SocialIdentity
+    ) -> None:
+        """A registration's social identity, in the transaction creating `user` (who has it already): 422
+        `user.identity_already_in_use` if another user has it too; its token set is kept."""
+        identity_id = str(social.details["id"])
+        await self.identities.identities.lock_social_identity(conn, tenant_id, social.target, identity_id)
+        if await self.identities.identities.social_identity_owner(conn, tenant_id, social.target, identity_id, user.id):
+            raise Unprocessable("user.identity_already_in_use")
+        await self._keep_token_set(conn, tenant_id, user.id, social)
+
+    async def _keep_token_set(
+        self, conn: AsyncConnection, tenant_id: str, user_id: str, social: SocialIdentity
+    ) -> None:
+        """The identity's sealed token set replaces the user's one for its target, if its connector (still) stores
+        tokens."""
+        token_set = social.token_set
+        if token_set is None or token_set.sealed is None:
+            return
+        record = await connector(conn, tenant_id, social.connector_id)
+        if record is None or not record.enable_token_storage:
+            return
+        await self.secrets.put_token_set(
+            conn,
+            tenant_id,
+            generate_id(),
+            user_id=user_id,
+            connector_id=social.connector_id,
+            target=social.target,
+            identity_id=str(social.details["id"]),
+            sealed=Sealed(**msgspec.structs.asdict(token_set.sealed)),
+            metadata=token_set.metadata,
+        )
 
     async def access_token(self, tenant_id: str, user_id: str, target: str) -> dict[str, Any]:
         """The kept access token (Logto's `GET /api/my-account/identities/{target}/access-token`), refreshed

@@ -34,3 +34,8 @@ async def update_user_data(
     user = await store.update(conn, tenant_id, user_id, values)
     await outbox.append(conn, UserDataUpdated(data=user, changed=changed), tenant_id=tenant_id, actor=actor)
     return user
+
+
+def mfa_factor_types(record: UserRecord) -> list[str]:
+    """The types of the user's MFA factors (Totp, WebAuthn, BackupCode), as a sign-in's verification names them."""
+    return [f.get("type", "") for f in record.mfa_verifications if isinstance(f, dict)]

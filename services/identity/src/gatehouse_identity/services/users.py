@@ -4,7 +4,7 @@ Password hashing and verification run in worker threads before or after the tran
 while it holds a connection.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -141,7 +141,17 @@ class UserService:
 
     # commands
 
-    async def create(self, tenant_id: str, body: CreateUser, actor: Actor | None) -> User:
+    async def create(
+        self,
+        tenant_id: str,
+        body: CreateUser,
+        actor: Actor | None,
+        *,
+        identities: dict[str, Any] | None = None,
+        within: Callable[[AsyncConnection, User], Awaitable[None]] | None = None,
+    ) -> User:
+        """A new user (`User.Created`); a registration's social `identities` are the user's from the start and
+        `within` runs in the creating transaction (it may refuse the user by raising)."""
         password = body.password or None
         digest = body.password_digest or None
         if password and digest:
@@ -169,7 +179,7 @@ class UserService:
             "avatar": None if body.avatar is UNSET else body.avatar,
             "custom_data": {} if body.custom_data is UNSET else body.custom_data,
             "profile": {} if body.profile is UNSET else msgspec.to_builtins(body.profile),
-            "identities": {},
+            "identities": identities or {},
             "logto_config": {},
             "mfa_verifications": [],
             "is_suspended": False,
@@ -185,6 +195,8 @@ class UserService:
             await self._check_collisions(conn, tenant_id, identifiers)
             with _identifier_races():
                 user = await self.store.insert(conn, values)
+            if within is not None:
+                await within(conn, user)
             await self.outbox.append(conn, UserCreated(data=user), tenant_id=tenant_id, actor=actor)
         return user
 
