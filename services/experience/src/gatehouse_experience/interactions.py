@@ -5,9 +5,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from gatehouse_platform.errors import NotFound
+from gatehouse_platform.rpc import RpcClient
+from gatehouse_schema.rpc.identity import INTERACTION_GET, InteractionDetails, InteractionGet
 from gatehouse_schema.tables.experience import interactions
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 
 @dataclass
@@ -72,3 +75,29 @@ class InteractionStore:
         await conn.execute(
             sa.delete(interactions).where(interactions.c.tenant_id == tenant_id, interactions.c.id == uid)
         )
+
+
+class InteractionAccess:
+    """What each Experience API use case starts from: the OIDC interaction of the browser's `_interaction`
+    cookie (identity's, over RPC) and the Experience API's state stored for it."""
+
+    engine: AsyncEngine
+    rpc: RpcClient
+    store: InteractionStore
+
+    async def _details(self, cookie: str | None) -> InteractionDetails:
+        """404 `session.not_found` without a cookie."""
+        if not cookie:
+            raise NotFound("session.not_found")
+        return await self.rpc.call("identity", INTERACTION_GET, InteractionGet(cookie=cookie), InteractionDetails)
+
+    async def _uid(self, cookie: str | None) -> str:
+        return (await self._details(cookie)).uid
+
+    async def _interaction(self, tenant_id: str, uid: str, *, lock: bool = False) -> Interaction:
+        """404 `session.interaction_not_found` when the Experience API has not started one."""
+        async with self.engine.connect() as conn:
+            interaction = await self.store.get(conn, tenant_id, uid, lock=lock)
+        if interaction is None:
+            raise NotFound("session.interaction_not_found")
+        return interaction

@@ -26,18 +26,15 @@ from gatehouse_schema import password_policy
 from gatehouse_schema.queries.identity import username_taken
 from gatehouse_schema.queries.management import sign_in_settings
 from gatehouse_schema.rpc.identity import (
-    INTERACTION_GET,
     USER_CREATE,
     CreatedUser,
     CreateUser,
-    InteractionDetails,
-    InteractionGet,
     SealedTokenSet,
     SocialIdentity,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from gatehouse_experience.interactions import Interaction, InteractionStore
+from gatehouse_experience.interactions import InteractionAccess, InteractionStore
 
 SIGN_IN = "SignIn"
 REGISTER = "Register"
@@ -141,25 +138,12 @@ def check_password(settings: dict[str, Any], password: str, profile: dict[str, A
         raise Unprocessable("password.rejected", data={"issues": msgspec.to_builtins(issues)})
 
 
-class RegistrationFlow:
+class RegistrationFlow(InteractionAccess):
     def __init__(self, engine: AsyncEngine, rpc: RpcClient, store: InteractionStore, social: SocialProfiles) -> None:
         self.engine = engine
         self.rpc = rpc
         self.store = store
         self.social = social
-
-    async def _uid(self, cookie: str | None) -> str:
-        if not cookie:
-            raise NotFound("session.not_found")
-        details = await self.rpc.call("identity", INTERACTION_GET, InteractionGet(cookie=cookie), InteractionDetails)
-        return details.uid
-
-    async def _interaction(self, tenant_id: str, uid: str) -> Interaction:
-        async with self.engine.connect() as conn:
-            interaction = await self.store.get(conn, tenant_id, uid)
-        if interaction is None:
-            raise NotFound("session.interaction_not_found")
-        return interaction
 
     async def set_event(self, tenant_id: str, cookie: str | None, event: str) -> None:
         """Logto's `setInteractionEvent`: the sign-in mode decides (403), `ForgotPassword` is interchangeable

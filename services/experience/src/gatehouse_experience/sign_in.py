@@ -26,7 +26,6 @@ from gatehouse_schema.queries import identity as identity_reads
 from gatehouse_schema.queries import management as management_reads
 from gatehouse_schema.queries.management import sign_in_settings
 from gatehouse_schema.rpc.identity import (
-    INTERACTION_GET,
     INTERACTION_RESULT,
     USER_CONSUME_BACKUP_CODE,
     USER_POST_SIGN_IN_ACTION,
@@ -34,8 +33,6 @@ from gatehouse_schema.rpc.identity import (
     USER_VERIFY_TOTP,
     AccountDone,
     ConsumeBackupCode,
-    InteractionDetails,
-    InteractionGet,
     InteractionResult,
     InteractionResultReply,
     PasswordIdentifier,
@@ -47,7 +44,7 @@ from gatehouse_schema.rpc.identity import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gatehouse_experience.interactions import Interaction, InteractionStore
+from gatehouse_experience.interactions import InteractionAccess, InteractionStore
 from gatehouse_experience.registration import REGISTER, guard_interaction_event
 from gatehouse_experience.social import PRIVATE_PROFILE_KEYS, SOCIAL, SocialVerifications
 
@@ -65,7 +62,7 @@ def _password_sign_in_enabled(settings: dict[str, Any] | None, identifier_type: 
     return any(m.get("identifier") == identifier_type and m.get("password") for m in methods if isinstance(m, dict))
 
 
-class SignInFlow:
+class SignInFlow(InteractionAccess):
     def __init__(
         self, engine: AsyncEngine, rpc: RpcClient, store: InteractionStore, outbox: Outbox, social: SocialVerifications
     ) -> None:
@@ -74,22 +71,6 @@ class SignInFlow:
         self.store = store
         self.outbox = outbox
         self.social = social
-
-    async def _details(self, cookie: str | None) -> InteractionDetails:
-        """The OIDC interaction of the browser's `_interaction` cookie (404 `session.not_found` without one)."""
-        if not cookie:
-            raise NotFound("session.not_found")
-        return await self.rpc.call("identity", INTERACTION_GET, InteractionGet(cookie=cookie), InteractionDetails)
-
-    async def _uid(self, cookie: str | None) -> str:
-        return (await self._details(cookie)).uid
-
-    async def _interaction(self, tenant_id: str, uid: str, *, lock: bool = False) -> Interaction:
-        async with self.engine.connect() as conn:
-            interaction = await self.store.get(conn, tenant_id, uid, lock=lock)
-        if interaction is None:
-            raise NotFound("session.interaction_not_found")
-        return interaction
 
     async def public_state(self, tenant_id: str, cookie: str | None) -> dict[str, Any]:
         """Logto's public interaction data: the event, the identified user, the profile collected so far

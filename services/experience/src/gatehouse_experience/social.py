@@ -38,7 +38,6 @@ from gatehouse_platform.rpc import RpcClient
 from gatehouse_schema.queries import identity as identity_reads
 from gatehouse_schema.queries.management import ConnectorRecord, connector, sign_in_settings
 from gatehouse_schema.rpc.identity import (
-    INTERACTION_GET,
     SAML_BEGIN,
     SAML_RESULT,
     SECRET_SEAL_TOKEN_SET,
@@ -47,8 +46,6 @@ from gatehouse_schema.rpc.identity import (
     AccountDocument,
     AccountDone,
     IdentifySocial,
-    InteractionDetails,
-    InteractionGet,
     ProviderTokens,
     SamlBegin,
     SamlResult,
@@ -59,7 +56,7 @@ from gatehouse_schema.rpc.identity import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from gatehouse_experience.interactions import Interaction, InteractionStore
+from gatehouse_experience.interactions import Interaction, InteractionAccess, InteractionStore
 from gatehouse_experience.registration import (
     SIGN_IN,
     SOCIAL_IDENTITY,
@@ -93,24 +90,11 @@ def provider_tokens(tokens: TokenSet) -> ProviderTokens:
     )
 
 
-class SocialVerifications:
+class SocialVerifications(InteractionAccess):
     def __init__(self, engine: AsyncEngine, rpc: RpcClient, store: InteractionStore) -> None:
         self.engine = engine
         self.rpc = rpc
         self.store = store
-
-    async def _uid(self, cookie: str | None) -> str:
-        if not cookie:
-            raise NotFound("session.not_found")
-        details = await self.rpc.call("identity", INTERACTION_GET, InteractionGet(cookie=cookie), InteractionDetails)
-        return details.uid
-
-    async def _interaction(self, tenant_id: str, uid: str) -> Interaction:
-        async with self.engine.connect() as conn:
-            interaction = await self.store.get(conn, tenant_id, uid)
-        if interaction is None:
-            raise NotFound("session.interaction_not_found")
-        return interaction
 
     @staticmethod
     async def _connector(
