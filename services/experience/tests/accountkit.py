@@ -1,5 +1,5 @@
 """What the Account API tests share: the account center row, a signed-in user with an access token, the
-`rpc` fixture the sign-in needs, error and verification helpers."""
+`rpc` fixture the sign-in needs, the password verification helper (the error check is `flowkit.error`)."""
 
 import secrets
 from collections.abc import AsyncIterator
@@ -49,11 +49,6 @@ async def signed_in(
     async with AsyncClient(transport=identity._transport, base_url="http://127.0.0.1") as browser:
         tokens = await sign_in_and_exchange(identity, browser, rpc, app, user["id"], scope=scope)
     return user, {"Authorization": f"Bearer {tokens['access_token']}"}
-
-
-def error(response: Response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.json()["code"] == code, response.text
 
 
 async def verify_password(client: AsyncClient, bearer: dict[str, str], password: str = PASSWORD) -> Response:

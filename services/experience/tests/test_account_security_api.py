@@ -14,7 +14,8 @@ from httpx import AsyncClient
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from .accountkit import ALL_EDIT, account_center, error, rpc, signed_in, verify_password
+from .accountkit import ALL_EDIT, account_center, rpc, signed_in, verify_password
+from .flowkit import error
 
 __all__ = ["rpc"]  # the fixture, for the tests of this module
 

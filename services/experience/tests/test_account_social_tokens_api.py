@@ -2,33 +2,22 @@
 social identity, refreshed through its connector once expired, behind the `social` field and the `identities`
 scope; with the real identity service and a real (test) provider."""
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest_asyncio
 import sqlalchemy as sa
-from gatehouse_connectors import FACTORIES
-from gatehouse_connectors.oidc import nonce_for
 from gatehouse_platform.rpc import RpcClient
-from gatehouse_schema.ids import generate_id
-from gatehouse_schema.tables import management as m
 from gatehouse_schema.tables.identity import secrets
-from gatehouse_testing.fake_provider import FakeProvider, fake_provider
+from gatehouse_testing.fake_provider import FakeProvider
+from gatehouse_testing.oidc_flow import REDIRECT
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from .accountkit import ALL_EDIT, account_center, error, rpc, signed_in
+from .accountkit import ALL_EDIT, account_center, rpc, signed_in
+from .flowkit import error, make_connector, oidc_code, provider
 
-__all__ = ["rpc"]
+__all__ = ["provider", "rpc"]
 
 SCOPES = "openid profile identities"
-REDIRECT = "https://app.example.com/callback"
-
-
-@pytest_asyncio.fixture(scope="module")
-async def provider() -> AsyncIterator[FakeProvider]:
-    async with fake_provider() as p:
-        yield p
 
 
 async def linked(
@@ -41,22 +30,8 @@ async def linked(
     refresh_token: bool = True,
 ) -> str:
     """A connector with token storage and the user's identity linked through it; returns the target."""
-    target, connector_id = f"tok-{generate_id()[:6]}", generate_id()
-    async with db.begin() as conn:
-        await conn.execute(
-            sa.insert(m.connectors).values(
-                tenant_id="default",
-                id=connector_id,
-                connector_id="oidc",
-                config=provider.oidc_config(),
-                metadata={"target": target},
-                sync_profile=False,
-                enable_token_storage=True,
-                created_at=sa.func.now(),
-            )
-        )
-    nonce = nonce_for(FACTORIES["oidc"].parse_config(provider.oidc_config()), "st")
-    code = provider.issue_code(f"ext-{user_id}", REDIRECT, nonce=nonce, refresh_token=refresh_token)
+    connector_id, target = await make_connector(db, provider, token_storage=True)
+    code = oidc_code(provider, f"ext-{user_id}", "st", redirect_uri=REDIRECT, refresh_token=refresh_token)
     body = {"connectorId": connector_id, "connectorData": {"code": code, "state": "st", "redirectUri": REDIRECT}}
     response = await identity.post(f"/api/users/{user_id}/identities", json=body, headers=auth)
     assert response.status_code == 200, response.text

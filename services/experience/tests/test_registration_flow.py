@@ -2,8 +2,6 @@
 adds a username and a password, is identified as the user identity creates, and submits; identity then
 finishes the authorization. And every way a step is refused."""
 
-import base64
-import hashlib
 import secrets
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -12,56 +10,11 @@ import msgspec
 import sqlalchemy as sa
 from gatehouse_schema.events import CloudEvent
 from gatehouse_schema.tables.experience import interactions, outbox
-from gatehouse_schema.tables.management import sign_in_experiences
 from gatehouse_testing.oidc_flow import REDIRECT, make_flow_app
-from httpx import AsyncClient, Response
-from sqlalchemy.dialects.postgresql import insert
+from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-PASSWORD = "Gatehouse-Register-2o26!"
-
-
-async def make_user(identity: AsyncClient, auth: dict[str, str]) -> dict[str, Any]:
-    name = f"exp{secrets.token_hex(5)}"
-    created = await identity.post("/api/users", json={"username": name, "password": PASSWORD}, headers=auth)
-    assert created.status_code == 200, created.text
-    return dict(created.json())
-
-
-class Browser:
-    """One browser: `/oidc/auth` on identity, then the Experience API with the `_interaction` cookie (as in
-    `test_sign_in_flow.py`; test modules are not importable from one another)."""
-
-    def __init__(self, identity: AsyncClient, experience: AsyncClient) -> None:
-        self.identity = AsyncClient(transport=identity._transport, base_url="http://127.0.0.1")
-        self.experience = experience
-        self.verifier = secrets.token_urlsafe(48)
-        self.cookie = ""
-        self.auth: dict[str, str] = {}
-
-    async def authorize(self, client_id: str) -> None:
-        challenge = base64.urlsafe_b64encode(hashlib.sha256(self.verifier.encode()).digest()).rstrip(b"=").decode()
-        params = {
-            "client_id": client_id,
-            "redirect_uri": REDIRECT,
-            "response_type": "code",
-            "scope": "openid profile",
-            "state": "s1",
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-        }
-        started = await self.identity.get("/oidc/auth", params=params)
-        assert started.status_code == 303 and started.headers["location"].endswith("/sign-in"), started.text
-        self.cookie = started.cookies["_interaction"]
-
-    async def call(self, method: str, path: str, body: Any = None) -> Response:
-        headers = {"cookie": f"_interaction={self.cookie}"} if self.cookie else {}
-        return await self.experience.request(method, path, json=body, headers=headers)
-
-
-def error(response: Response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.json()["code"] == code, response.text
+from .flowkit import PASSWORD, Browser, error, make_user, password_sign_in, started, write_sign_in_experience
 
 
 async def sign_up(
@@ -76,19 +29,10 @@ async def sign_up(
     settings = {
         "signInMode": mode,
         "signUp": {"identifiers": list(identifiers), "password": password, "verify": False},
-        "signIn": {
-            "methods": [
-                {"identifier": "username", "password": True, "verificationCode": False, "isPasswordPrimary": True}
-            ]
-        },
+        "signIn": {"methods": [password_sign_in("username")]},
         "passwordPolicy": policy or {},
     }
-    async with db.begin() as conn:
-        await conn.execute(
-            insert(sign_in_experiences)
-            .values(tenant_id="default", id="default", settings=settings, updated_at=sa.func.now())
-            .on_conflict_do_update(index_elements=[sign_in_experiences.c.tenant_id], set_={"settings": settings})
-        )
+    await write_sign_in_experience(db, settings)
 
 
 async def row_of(db: AsyncEngine, username: str | None = None, uid: str | None = None) -> Any:
@@ -96,16 +40,6 @@ async def row_of(db: AsyncEngine, username: str | None = None, uid: str | None =
     where = interactions.c.id == uid if uid else interactions.c.profile["username"].astext == username
     async with db.connect() as conn:
         return (await conn.execute(sa.select(interactions).where(where))).one()
-
-
-async def started(identity: AsyncClient, client: AsyncClient, db: AsyncEngine, event: str = "Register") -> Browser:
-    app = await make_flow_app(db)
-    browser = Browser(identity, client)
-    await browser.authorize(app.id)
-    browser.auth = app.auth()
-    response = await browser.call("PUT", "/api/experience", {"interactionEvent": event})
-    assert response.status_code == 204, response.text
-    return browser
 
 
 def new_name() -> str:
@@ -116,7 +50,7 @@ async def test_username_password_registration_finishes_the_authorization(
     client: AsyncClient, identity: AsyncClient, db: AsyncEngine, auth: dict[str, str]
 ) -> None:
     await sign_up(db, "username")
-    browser = await started(identity, client, db)
+    browser = await started(identity, client, db, "Register")
     name = new_name()
     added = await browser.call("POST", "/api/experience/profile", {"type": "username", "value": name})
     assert added.status_code == 204, added.text
@@ -168,9 +102,9 @@ async def test_username_password_registration_finishes_the_authorization(
 async def test_profile_refuses_bad_taken_and_disabled_usernames(
     client: AsyncClient, identity: AsyncClient, db: AsyncEngine, auth: dict[str, str]
 ) -> None:
-    taken = await make_user(identity, auth)
+    taken = await make_user(identity, auth, email=False)
     await sign_up(db, "username")
-    browser = await started(identity, client, db)
+    browser = await started(identity, client, db, "Register")
     for body in (
         {"type": "username", "value": "1digit"},
         {"type": "username", "value": "has-dash"},
@@ -203,7 +137,7 @@ async def test_password_is_checked_against_the_policy_and_the_profile(
 ) -> None:
     policy = {"length": {"min": 10, "max": 64}, "rejects": {"pwned": True, "userInfo": True}}
     await sign_up(db, "username", policy=policy)
-    browser = await started(identity, client, db)
+    browser = await started(identity, client, db, "Register")
     short = await browser.call("POST", "/api/experience/profile", {"type": "password", "value": "Ab1!"})
     error(short, 422, "password.rejected")
     assert short.json()["data"]["issues"] == [{"code": "password_rejected.too_short", "interpolation": {"min": 10}}]
@@ -223,7 +157,7 @@ async def test_identification_requires_the_sign_up_profile(
     client: AsyncClient, identity: AsyncClient, db: AsyncEngine, auth: dict[str, str]
 ) -> None:
     await sign_up(db, "username")
-    browser = await started(identity, client, db)
+    browser = await started(identity, client, db, "Register")
     missing = await browser.call("POST", "/api/experience/identification", {})
     error(missing, 422, "user.missing_profile")
     assert missing.json()["data"] == {"missingProfile": ["password", "username"]}

@@ -2,13 +2,10 @@
 PostSignIn patches the user just before the sign-in is reported; PostFirstFactorVerification may verify a
 password identity refused, creating or updating the user (a migration from another user store)."""
 
-import base64
-import hashlib
 import json
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 import pytest_asyncio
@@ -16,13 +13,13 @@ import sqlalchemy as sa
 from gatehouse_schema.events import CloudEvent
 from gatehouse_schema.tables.identity import oidc_configs
 from gatehouse_schema.tables.identity import outbox as identity_outbox
-from gatehouse_schema.tables.management import sign_in_experiences
 from gatehouse_testing.oidc_flow import REDIRECT, FlowApp, make_flow_app
 from httpx import AsyncClient, Response
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-PASSWORD = "Action-pa55word!"
+from .flowkit import PASSWORD, Browser, error, make_user, sign_in_methods
+
 LEGACY_PASSWORD = "legacy-store-secret"
 POST_SIGN_IN = "action.postSignIn"
 FIRST_FACTOR = "action.postFirstFactorVerification"
@@ -59,72 +56,26 @@ def returning(result: Any) -> str:
     return f"const runAction = async () => ({json.dumps(result)});"
 
 
-async def sign_in_methods(db: AsyncEngine) -> None:
-    methods = [
-        {"identifier": i, "password": True, "verificationCode": False, "isPasswordPrimary": True}
-        for i in ("username", "email")
-    ]
-    settings = {"signInMode": "SignInAndRegister", "signIn": {"methods": methods}}
-    async with db.begin() as conn:
-        await conn.execute(
-            insert(sign_in_experiences)
-            .values(tenant_id="default", id="default", settings=settings, updated_at=sa.func.now())
-            .on_conflict_do_update(index_elements=[sign_in_experiences.c.tenant_id], set_={"settings": settings})
-        )
-
-
-async def make_user(identity: AsyncClient, auth: dict[str, str], **fields: Any) -> dict[str, Any]:
-    name = f"act{secrets.token_hex(5)}"
-    body = {"username": name, "primaryEmail": f"{name}@example.com", "password": PASSWORD, **fields}
-    created = await identity.post("/api/users", json=body, headers=auth)
-    assert created.status_code == 200, created.text
-    return dict(created.json())
-
-
 async def get_user(identity: AsyncClient, auth: dict[str, str], user_id: str) -> dict[str, Any]:
     found = await identity.get(f"/api/users/{user_id}", headers=auth)
     assert found.status_code == 200, found.text
     return dict(found.json())
 
 
-def error(response: Response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.json()["code"] == code, response.text
-
-
-class Browser:
-    """One browser: `/oidc/auth` on identity, then the Experience API with the `_interaction` cookie (as in
-    `test_sign_in_flow.py`; test modules are not importable from one another)."""
+class SignInBrowser(Browser):
+    """A browser signing in to one app, each time afresh."""
 
     def __init__(self, identity: AsyncClient, experience: AsyncClient, app: FlowApp) -> None:
+        super().__init__(identity, experience)
         self.transport = identity._transport
-        self.identity = AsyncClient(transport=self.transport, base_url="http://127.0.0.1")
-        self.experience = experience
         self.app = app
-        self.verifier = ""
-        self.cookie = ""
-
-    async def call(self, method: str, path: str, body: Any = None) -> Response:
-        headers = {"cookie": f"_interaction={self.cookie}"} if self.cookie else {}
-        return await self.experience.request(method, path, json=body, headers=headers)
+        self.auth = app.auth()
 
     async def start(self) -> None:
         """A new sign-in, as from a fresh browser (no identity session to skip the sign-in page with)."""
         self.identity = AsyncClient(transport=self.transport, base_url="http://127.0.0.1")
         self.verifier = secrets.token_urlsafe(48)
-        challenge = base64.urlsafe_b64encode(hashlib.sha256(self.verifier.encode()).digest()).rstrip(b"=").decode()
-        params = {
-            "client_id": self.app.id,
-            "redirect_uri": REDIRECT,
-            "response_type": "code",
-            "scope": "openid profile",
-            "state": "s1",
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-        }
-        started = await self.identity.get("/oidc/auth", params=params)
-        assert started.status_code == 303 and started.headers["location"].endswith("/sign-in"), started.text
-        self.cookie = started.cookies["_interaction"]
+        await self.authorize(self.app.id)
         assert (await self.call("PUT", "/api/experience", {"interactionEvent": "SignIn"})).status_code == 204
 
     async def verify_password(self, kind: str, value: str, password: str) -> Response:
@@ -140,15 +91,11 @@ class Browser:
         assert identified.status_code == 204, identified.text
         return str((await self.call("GET", "/api/experience/interaction")).json()["userId"])
 
-    async def finish(self, submitted: Response) -> dict[str, Any]:
-        """Follows a successful submit to the tokens; the `/oidc/me` claims."""
-        assert submitted.status_code == 200, submitted.text
-        finished = await self.identity.get(urlsplit(submitted.json()["redirectTo"]).path)
-        assert finished.status_code == 303, finished.text
-        code = parse_qs(urlsplit(finished.headers["location"]).query)["code"][0]
-        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT}
+    async def claims(self) -> dict[str, Any]:
+        """Submits, follows identity to the tokens; the `/oidc/me` claims."""
+        form = {"grant_type": "authorization_code", "code": await self.finish(), "redirect_uri": REDIRECT}
         tokens = await self.identity.post(
-            "/oidc/token", data={**form, "code_verifier": self.verifier}, headers=self.app.auth()
+            "/oidc/token", data={**form, "code_verifier": self.verifier}, headers=self.auth
         )
         assert tokens.status_code == 200, tokens.text
         me = await self.identity.get("/oidc/me", headers={"Authorization": f"Bearer {tokens.json()['access_token']}"})
@@ -156,9 +103,9 @@ class Browser:
 
 
 @pytest_asyncio.fixture
-async def browser(client: AsyncClient, identity: AsyncClient, db: AsyncEngine) -> Browser:
-    await sign_in_methods(db)
-    return Browser(identity, client, await make_flow_app(db))
+async def browser(client: AsyncClient, identity: AsyncClient, db: AsyncEngine) -> SignInBrowser:
+    await sign_in_methods(db, "username", "email")
+    return SignInBrowser(identity, client, await make_flow_app(db))
 
 
 async def identity_events(db: AsyncEngine, event_type: str, user_id: str) -> list[dict[str, Any]]:
@@ -178,7 +125,7 @@ async def identity_events(db: AsyncEngine, event_type: str, user_id: str) -> lis
 
 
 async def test_post_sign_in_patches_the_user_and_the_finished_sign_in_sees_it(
-    browser: Browser, identity: AsyncClient, db: AsyncEngine, auth: dict[str, str], action: Configure
+    browser: SignInBrowser, identity: AsyncClient, db: AsyncEngine, auth: dict[str, str], action: Configure
 ) -> None:
     user = await make_user(identity, auth, customData={"plan": "free", "seats": 1}, profile={"nickname": "old"})
     script = """
@@ -203,7 +150,7 @@ async def test_post_sign_in_patches_the_user_and_the_finished_sign_in_sees_it(
     """
     await action(POST_SIGN_IN, script, environmentVariables={"PREFIX": "Signed "})
     await browser.identified("username", user["username"], PASSWORD)
-    me = await browser.finish(await browser.call("POST", "/api/experience/submit"))
+    me = await browser.claims()
 
     assert me["name"] == f"Signed {user['username']}"
     stored = await get_user(identity, auth, user["id"])
@@ -225,7 +172,7 @@ async def test_post_sign_in_patches_the_user_and_the_finished_sign_in_sees_it(
 
 
 async def test_a_failing_post_sign_in_script_blocks_unless_errors_are_allowed(
-    browser: Browser, identity: AsyncClient, auth: dict[str, str], action: Configure
+    browser: SignInBrowser, identity: AsyncClient, auth: dict[str, str], action: Configure
 ) -> None:
     user = await make_user(identity, auth)
     throwing = "const runAction = () => { throw new Error('upstream down'); };"
@@ -236,13 +183,13 @@ async def test_a_failing_post_sign_in_script_blocks_unless_errors_are_allowed(
     error(await browser.call("POST", "/api/experience/submit"), 400, "session.verification_failed")
 
     await action(POST_SIGN_IN, throwing, onExecutionError="allow")
-    me = await browser.finish(await browser.call("POST", "/api/experience/submit"))
+    me = await browser.claims()
     assert me["sub"] == user["id"]
     assert (await get_user(identity, auth, user["id"]))["updatedAt"] == user["updatedAt"]
 
 
 async def test_an_invalid_post_sign_in_result_blocks_even_when_errors_are_allowed(
-    browser: Browser, identity: AsyncClient, auth: dict[str, str], action: Configure
+    browser: SignInBrowser, identity: AsyncClient, auth: dict[str, str], action: Configure
 ) -> None:
     user = await make_user(identity, auth)
     await browser.identified("username", user["username"], PASSWORD)
@@ -262,18 +209,18 @@ async def test_an_invalid_post_sign_in_result_blocks_even_when_errors_are_allowe
 
 
 async def test_empty_post_sign_in_results_continue_unchanged(
-    browser: Browser, identity: AsyncClient, auth: dict[str, str], action: Configure
+    browser: SignInBrowser, identity: AsyncClient, auth: dict[str, str], action: Configure
 ) -> None:
     user = await make_user(identity, auth)
     for result in ("const runAction = () => {};", returning(None), returning({}), returning({"action": "updateUser"})):
         await action(POST_SIGN_IN, result)
         await browser.identified("username", user["username"], PASSWORD)
-        assert (await browser.finish(await browser.call("POST", "/api/experience/submit")))["sub"] == user["id"]
+        assert (await browser.claims())["sub"] == user["id"]
     assert (await get_user(identity, auth, user["id"]))["updatedAt"] == user["updatedAt"]
 
 
 async def test_a_post_sign_in_patch_taking_another_users_identifier_is_refused(
-    browser: Browser, identity: AsyncClient, auth: dict[str, str], action: Configure
+    browser: SignInBrowser, identity: AsyncClient, auth: dict[str, str], action: Configure
 ) -> None:
     user, other = await make_user(identity, auth), await make_user(identity, auth)
     await action(POST_SIGN_IN, returning({"action": "updateUser", "user": {"primaryEmail": other["primaryEmail"]}}))
@@ -282,14 +229,14 @@ async def test_a_post_sign_in_patch_taking_another_users_identifier_is_refused(
 
 
 async def test_disabled_actions_do_nothing(
-    browser: Browser, identity: AsyncClient, auth: dict[str, str], action: Configure
+    browser: SignInBrowser, identity: AsyncClient, auth: dict[str, str], action: Configure
 ) -> None:
     user = await make_user(identity, auth)
     throwing = "const runAction = () => { throw new Error('never runs'); };"
     await action(POST_SIGN_IN, throwing, enabled=False)
     await action(FIRST_FACTOR, returning({"action": "createUser", "passwordVerified": True, "user": {}}), enabled=False)
     await browser.identified("username", user["username"], PASSWORD)
-    assert (await browser.finish(await browser.call("POST", "/api/experience/submit")))["sub"] == user["id"]
+    assert (await browser.claims())["sub"] == user["id"]
     await browser.start()
     unknown = f"nobody{secrets.token_hex(4)}@example.com"
     error(await browser.verify_password("email", unknown, PASSWORD), 422, "session.invalid_credentials")
@@ -317,12 +264,12 @@ const runAction = async ({ event }) => {
 
 
 async def test_first_factor_action_migrates_an_unknown_user_who_then_signs_in_locally(
-    browser: Browser, identity: AsyncClient, db: AsyncEngine, auth: dict[str, str], action: Configure
+    browser: SignInBrowser, identity: AsyncClient, db: AsyncEngine, auth: dict[str, str], action: Configure
 ) -> None:
     await action(FIRST_FACTOR, MIGRATING)
     email = f"legacy{secrets.token_hex(4)}@example.com"
     user_id = await browser.identified("email", email, LEGACY_PASSWORD)
-    assert (await browser.finish(await browser.call("POST", "/api/experience/submit")))["sub"] == user_id
+    assert (await browser.claims())["sub"] == user_id
 
     created = await get_user(identity, auth, user_id)
     assert created["primaryEmail"] == email and created["name"] == "From email" and created["hasPassword"]
@@ -334,7 +281,7 @@ async def test_first_factor_action_migrates_an_unknown_user_who_then_signs_in_lo
 
 
 async def test_first_factor_action_updates_an_existing_users_password(
-    browser: Browser, identity: AsyncClient, db: AsyncEngine, auth: dict[str, str], action: Configure
+    browser: SignInBrowser, identity: AsyncClient, db: AsyncEngine, auth: dict[str, str], action: Configure
 ) -> None:
     user = await make_user(identity, auth, customData={"keep": 1})
     await action(FIRST_FACTOR, MIGRATING)
@@ -350,7 +297,7 @@ async def test_first_factor_action_updates_an_existing_users_password(
 
 
 async def test_a_first_factor_action_for_the_wrong_kind_of_user_is_an_identity_conflict(
-    browser: Browser, identity: AsyncClient, auth: dict[str, str], action: Configure
+    browser: SignInBrowser, identity: AsyncClient, auth: dict[str, str], action: Configure
 ) -> None:
     user = await make_user(identity, auth)
     await browser.start()
@@ -362,7 +309,7 @@ async def test_a_first_factor_action_for_the_wrong_kind_of_user_is_an_identity_c
 
 
 async def test_a_first_factor_action_cannot_change_the_sign_in_identifier(
-    browser: Browser, identity: AsyncClient, auth: dict[str, str], action: Configure
+    browser: SignInBrowser, identity: AsyncClient, auth: dict[str, str], action: Configure
 ) -> None:
     email = f"Legacy{secrets.token_hex(4)}@Example.com"
     await browser.start()
@@ -379,7 +326,7 @@ async def test_a_first_factor_action_cannot_change_the_sign_in_identifier(
 
 
 async def test_a_declining_or_failing_first_factor_action_keeps_invalid_credentials(
-    browser: Browser, identity: AsyncClient, auth: dict[str, str], action: Configure
+    browser: SignInBrowser, identity: AsyncClient, auth: dict[str, str], action: Configure
 ) -> None:
     user = await make_user(identity, auth)
     await browser.start()
@@ -398,7 +345,7 @@ async def test_a_declining_or_failing_first_factor_action_keeps_invalid_credenti
 
 
 async def test_a_suspended_user_never_reaches_the_first_factor_action(
-    browser: Browser, identity: AsyncClient, auth: dict[str, str], action: Configure
+    browser: SignInBrowser, identity: AsyncClient, auth: dict[str, str], action: Configure
 ) -> None:
     user = await make_user(identity, auth)
     suspended = await identity.patch(f"/api/users/{user['id']}/is-suspended", json={"isSuspended": True}, headers=auth)

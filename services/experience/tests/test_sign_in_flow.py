@@ -2,11 +2,8 @@
 interaction, verifies a password, identifies the user and submits; identity then finishes the
 authorization. And every way a step is refused."""
 
-import base64
-import hashlib
 import secrets
 import time
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
@@ -15,72 +12,13 @@ from gatehouse_identity.domain.mfa import totp_code
 from gatehouse_schema.events import CloudEvent
 from gatehouse_schema.tables.experience import outbox
 from gatehouse_schema.tables.identity import users
-from gatehouse_schema.tables.management import sign_in_experiences
 from gatehouse_testing.oidc_flow import REDIRECT, make_flow_app
-from httpx import AsyncClient, Response
-from sqlalchemy.dialects.postgresql import insert
+from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-PASSWORD = "Experience pa55word!"
+from .flowkit import PASSWORD, Browser, error, make_user, sign_in_methods
+
 TOTP_SECRET = "JBSWY3DPEHPK3PXP"
-
-
-async def sign_in_methods(db: AsyncEngine, *identifiers: str, mode: str = "SignInAndRegister") -> None:
-    """The tenant's sign-in experience (management's row, as its seed and API write it), reduced to what
-    the sign-in flow reads: the sign-in mode and the password sign-in methods."""
-    methods = [
-        {"identifier": i, "password": True, "verificationCode": False, "isPasswordPrimary": True} for i in identifiers
-    ]
-    settings = {"signInMode": mode, "signIn": {"methods": methods}}
-    async with db.begin() as conn:
-        await conn.execute(
-            insert(sign_in_experiences)
-            .values(tenant_id="default", id="default", settings=settings, updated_at=sa.func.now())
-            .on_conflict_do_update(index_elements=[sign_in_experiences.c.tenant_id], set_={"settings": settings})
-        )
-
-
-async def make_user(identity: AsyncClient, auth: dict[str, str]) -> dict[str, Any]:
-    name = f"exp{secrets.token_hex(5)}"
-    body = {"username": name, "primaryEmail": f"{name}@example.com", "password": PASSWORD}
-    created = await identity.post("/api/users", json=body, headers=auth)
-    assert created.status_code == 200, created.text
-    return dict(created.json())
-
-
-class Browser:
-    """One browser: `/oidc/auth` on identity, then the Experience API with the `_interaction` cookie."""
-
-    def __init__(self, identity: AsyncClient, experience: AsyncClient) -> None:
-        # a cookie jar of its own (identity's session cookie included), on the same in-process app
-        self.identity = AsyncClient(transport=identity._transport, base_url="http://127.0.0.1")
-        self.experience = experience
-        self.verifier = secrets.token_urlsafe(48)
-        self.cookie = ""
-
-    async def authorize(self, client_id: str) -> None:
-        challenge = base64.urlsafe_b64encode(hashlib.sha256(self.verifier.encode()).digest()).rstrip(b"=").decode()
-        params = {
-            "client_id": client_id,
-            "redirect_uri": REDIRECT,
-            "response_type": "code",
-            "scope": "openid profile",
-            "state": "s1",
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-        }
-        started = await self.identity.get("/oidc/auth", params=params)
-        assert started.status_code == 303 and started.headers["location"].endswith("/sign-in"), started.text
-        self.cookie = started.cookies["_interaction"]
-
-    async def call(self, method: str, path: str, body: Any = None) -> Response:
-        headers = {"cookie": f"_interaction={self.cookie}"} if self.cookie else {}
-        return await self.experience.request(method, path, json=body, headers=headers)
-
-
-def error(response: Response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.json()["code"] == code, response.text
 
 
 async def test_password_sign_in_finishes_the_authorization(

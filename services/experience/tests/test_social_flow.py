@@ -4,133 +4,42 @@ authorization URI, the browser comes back with a code, the social verification i
 the real identity service beside experience. And every way a step is refused."""
 
 import base64
-import hashlib
 import json
 import secrets
 import zlib
-from collections.abc import AsyncIterator
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import pytest_asyncio
 import sqlalchemy as sa
-from gatehouse_connectors import FACTORIES
-from gatehouse_connectors.oidc import nonce_for
 from gatehouse_platform.rpc import RpcClient
 from gatehouse_schema.ids import generate_id
 from gatehouse_schema.rpc.identity import USER_SOCIAL_ACCESS_TOKEN, AccountDocument, SocialAccessToken
 from gatehouse_schema.tables import management as m
 from gatehouse_schema.tables.experience import interactions
 from gatehouse_schema.tables.identity import users
-from gatehouse_schema.tables.management import sign_in_experiences
-from gatehouse_testing.fake_provider import FakeProvider, fake_provider
+from gatehouse_testing.fake_provider import FakeProvider
 from gatehouse_testing.fake_saml_idp import FakeSamlIdp
-from gatehouse_testing.oidc_flow import REDIRECT, make_flow_app
-from httpx import AsyncClient, Response
+from gatehouse_testing.oidc_flow import make_flow_app
+from httpx import AsyncClient
 from lxml import etree
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .accountkit import rpc
+from .flowkit import (
+    SOCIAL_CALLBACK,
+    Browser,
+    error,
+    make_connector,
+    make_user,
+    oidc_code,
+    password_sign_in,
+    provider,
+    started,
+    write_sign_in_experience,
+)
 
-__all__ = ["rpc"]
+__all__ = ["provider", "rpc"]
 
-SOCIAL_CALLBACK = "https://sign-in.example.com/callback/social"
 AVATAR = "https://cdn.example.com/ann.png"
-
-
-@pytest_asyncio.fixture(scope="module")
-async def provider() -> AsyncIterator[FakeProvider]:
-    async with fake_provider() as p:
-        yield p
-
-
-class Browser:
-    """One browser: `/oidc/auth` on identity, then the Experience API with the `_interaction` cookie (as in
-    `test_sign_in_flow.py`; test modules are not importable from one another)."""
-
-    def __init__(self, identity: AsyncClient, experience: AsyncClient) -> None:
-        self.identity = AsyncClient(transport=identity._transport, base_url="http://127.0.0.1")
-        self.experience = experience
-        self.verifier = secrets.token_urlsafe(48)
-        self.cookie = ""
-
-    async def authorize(self, client_id: str) -> None:
-        challenge = base64.urlsafe_b64encode(hashlib.sha256(self.verifier.encode()).digest()).rstrip(b"=").decode()
-        params = {
-            "client_id": client_id,
-            "redirect_uri": REDIRECT,
-            "response_type": "code",
-            "scope": "openid profile",
-            "state": "s1",
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-        }
-        started = await self.identity.get("/oidc/auth", params=params)
-        assert started.status_code == 303 and started.headers["location"].endswith("/sign-in"), started.text
-        self.cookie = started.cookies["_interaction"]
-
-    async def call(self, method: str, path: str, body: Any = None) -> Response:
-        headers = {"cookie": f"_interaction={self.cookie}"} if self.cookie else {}
-        return await self.experience.request(method, path, json=body, headers=headers)
-
-    async def social(self, provider: FakeProvider, connector_id: str, sub: str, **claims: Any) -> str:
-        """The social round trip: the authorization URI, the provider's code for `sub`, the verification."""
-        state = secrets.token_urlsafe(8)
-        path = f"/api/experience/verification/social/{connector_id}"
-        created = await self.call("POST", f"{path}/authorization-uri", {"state": state, "redirectUri": SOCIAL_CALLBACK})
-        assert created.status_code == 200, created.text
-        verification_id = created.json()["verificationId"]
-        code = oidc_code(provider, sub, state, **claims)
-        verified = await self.call(
-            "POST",
-            f"{path}/verify",
-            {"connectorData": {"code": code, "state": state}, "verificationId": verification_id},
-        )
-        assert verified.status_code == 200 and verified.json() == {"verificationId": verification_id}, verified.text
-        return str(verification_id)
-
-    async def finish(self) -> str:
-        """Submits the interaction and follows identity to the client's redirect URI; returns the code."""
-        submitted = await self.call("POST", "/api/experience/submit")
-        assert submitted.status_code == 200, submitted.text
-        finished = await self.identity.get(urlsplit(submitted.json()["redirectTo"]).path)
-        assert finished.status_code == 303 and finished.headers["location"].startswith(REDIRECT), finished.text
-        return parse_qs(urlsplit(finished.headers["location"]).query)["code"][0]
-
-
-def oidc_code(provider: FakeProvider, sub: str, state: str, **claims: Any) -> str:
-    """The code the provider hands out after its user signed in, for the nonce the connector derived from `state`."""
-    nonce = nonce_for(FACTORIES["oidc"].parse_config(provider.oidc_config()), state)
-    return provider.issue_code(sub, SOCIAL_CALLBACK, nonce=nonce, **claims)
-
-
-def error(response: Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code, response.text
-    return body
-
-
-async def make_connector(
-    db: AsyncEngine, provider: FakeProvider, *, sync_profile: bool = False, token_storage: bool = False
-) -> tuple[str, str]:
-    """A generic OIDC connector row as management writes it; returns its id and target."""
-    connector_id, target = generate_id(), f"soc-{generate_id()[:8].lower()}"
-    async with db.begin() as conn:
-        await conn.execute(
-            sa.insert(m.connectors).values(
-                tenant_id="default",
-                id=connector_id,
-                connector_id="oidc",
-                config=provider.oidc_config(),
-                metadata={"target": target},
-                sync_profile=sync_profile,
-                enable_token_storage=token_storage,
-                created_at=sa.func.now(),
-            )
-        )
-    return connector_id, target
 
 
 async def sign_in_experience(
@@ -140,27 +49,11 @@ async def sign_in_experience(
     password sign-in, and the sign-up identifiers."""
     settings = {
         "signInMode": "SignInAndRegister",
-        "signIn": {
-            "methods": [
-                {"identifier": "username", "password": True, "verificationCode": False, "isPasswordPrimary": True}
-            ]
-        },
+        "signIn": {"methods": [password_sign_in("username")]},
         "signUp": {"identifiers": sign_up or [], "password": password, "verify": True},
         "socialSignInConnectorTargets": list(targets),
     }
-    async with db.begin() as conn:
-        await conn.execute(
-            insert(sign_in_experiences)
-            .values(tenant_id="default", id="default", settings=settings, updated_at=sa.func.now())
-            .on_conflict_do_update(index_elements=[sign_in_experiences.c.tenant_id], set_={"settings": settings})
-        )
-
-
-async def make_user(identity: AsyncClient, auth: dict[str, str], **fields: Any) -> dict[str, Any]:
-    name = f"soc{secrets.token_hex(5)}"
-    created = await identity.post("/api/users", json={"username": name, **fields}, headers=auth)
-    assert created.status_code == 200, created.text
-    return dict(created.json())
+    await write_sign_in_experience(db, settings)
 
 
 async def link(identity: AsyncClient, auth: dict[str, str], user_id: str, target: str, sub: str) -> None:
@@ -169,24 +62,15 @@ async def link(identity: AsyncClient, auth: dict[str, str], user_id: str, target
     assert linked.status_code in (200, 201), linked.text
 
 
-async def started(identity: AsyncClient, client: AsyncClient, db: AsyncEngine, event: str = "SignIn") -> Browser:
-    app = await make_flow_app(db)
-    browser = Browser(identity, client)
-    await browser.authorize(app.id)
-    response = await browser.call("PUT", "/api/experience", {"interactionEvent": event})
-    assert response.status_code == 204, response.text
-    return browser
-
-
 async def test_a_linked_user_signs_in_through_the_provider_and_gets_its_synced_profile(
     client: AsyncClient, identity: AsyncClient, db: AsyncEngine, auth: dict[str, str], provider: FakeProvider
 ) -> None:
     connector_id, target = await make_connector(db, provider, sync_profile=True)
     await sign_in_experience(db, target)
-    user = await make_user(identity, auth, name="Old Name")
+    user = await make_user(identity, auth, email=False, password=False, name="Old Name")
     sub = f"sub-{generate_id()[:8]}"
     await link(identity, auth, user["id"], target, sub)
-    browser = await started(identity, client, db)
+    browser = await started(identity, client, db, "SignIn")
 
     state = "st-linked"
     path = f"/api/experience/verification/social/{connector_id}"
@@ -227,10 +111,10 @@ async def test_without_sync_profile_the_user_keeps_their_profile(
 ) -> None:
     connector_id, target = await make_connector(db, provider)
     await sign_in_experience(db, target)
-    user = await make_user(identity, auth, name="Kept")
+    user = await make_user(identity, auth, email=False, password=False, name="Kept")
     sub = f"sub-{generate_id()[:8]}"
     await link(identity, auth, user["id"], target, sub)
-    browser = await started(identity, client, db)
+    browser = await started(identity, client, db, "SignIn")
     verification_id = await browser.social(provider, connector_id, sub, name="Provider Name")
     identified = await browser.call("POST", "/api/experience/identification", {"verificationId": verification_id})
     assert identified.status_code == 204, identified.text
@@ -245,8 +129,8 @@ async def test_an_unknown_social_account_names_the_related_user_who_may_link_it(
     connector_id, target = await make_connector(db, provider)
     await sign_in_experience(db, target)
     email = f"rel{secrets.token_hex(4)}@example.com"
-    user = await make_user(identity, auth, primaryEmail=email)
-    browser = await started(identity, client, db)
+    user = await make_user(identity, auth, email=False, password=False, primaryEmail=email)
+    browser = await started(identity, client, db, "SignIn")
 
     # nobody has the account, and no user has the provider's email: no hint
     nobody = await browser.social(provider, connector_id, f"sub-{generate_id()[:8]}")
@@ -287,14 +171,14 @@ async def test_an_unknown_social_account_names_the_related_user_who_may_link_it(
     assert identities[target]["userId"] == sub and identities[target]["details"]["email"] == email
 
     # the next sign-in finds the user by the identity
-    again = await started(identity, client, db)
+    again = await started(identity, client, db, "SignIn")
     verification_id = await again.social(provider, connector_id, sub)
     identified = await again.call("POST", "/api/experience/identification", {"verificationId": verification_id})
     assert identified.status_code == 204, identified.text
     assert (await again.call("GET", "/api/experience/interaction")).json()["userId"] == user["id"]
 
     # linking with no related user is 404 too
-    lonely = await started(identity, client, db)
+    lonely = await started(identity, client, db, "SignIn")
     verification_id = await lonely.social(provider, connector_id, f"sub-{generate_id()[:8]}")
     error(
         await lonely.call(
@@ -315,7 +199,7 @@ async def test_registration_creates_the_user_with_the_social_identity(
     claims = {"email": email, "email_verified": True, "name": "Nia New", "picture": AVATAR}
 
     # Logto's flow: the sign-in finds no user, the event switches to Register, the same record registers
-    browser = await started(identity, client, db)
+    browser = await started(identity, client, db, "SignIn")
     verification_id = await browser.social(provider, connector_id, sub, **claims)
     error(
         await browser.call("POST", "/api/experience/identification", {"verificationId": verification_id}),
@@ -389,11 +273,11 @@ async def test_a_connector_whose_target_the_sign_in_experience_does_not_enable_i
     connector_id, target = await make_connector(db, provider)
     _, enabled = await make_connector(db, provider)
     await sign_in_experience(db, enabled)
-    user = await make_user(identity, auth)
+    user = await make_user(identity, auth, email=False, password=False)
     sub = f"sub-{generate_id()[:8]}"
     await link(identity, auth, user["id"], target, sub)
 
-    browser = await started(identity, client, db)
+    browser = await started(identity, client, db, "SignIn")
     verification_id = await browser.social(provider, connector_id, sub)
     error(
         await browser.call("POST", "/api/experience/identification", {"verificationId": verification_id}),
@@ -499,7 +383,7 @@ async def test_each_social_step_refuses_what_it_must(
     )
 
     # a suspended user is 401; a user with MFA factors must verify one before submitting
-    user = await make_user(identity, auth)
+    user = await make_user(identity, auth, email=False, password=False)
     await link(identity, auth, user["id"], target, sub)
     suspended = await identity.patch(f"/api/users/{user['id']}/is-suspended", json={"isSuspended": True}, headers=auth)
     assert suspended.status_code == 200
@@ -528,11 +412,11 @@ async def test_a_connector_with_token_storage_keeps_the_provider_tokens_at_sign_
 ) -> None:
     connector_id, target = await make_connector(db, provider, token_storage=True)
     await sign_in_experience(db, target)
-    user = await make_user(identity, auth)
+    user = await make_user(identity, auth, email=False, password=False)
     sub = f"sub-{generate_id()[:8]}"
     await link(identity, auth, user["id"], target, sub)
 
-    browser = await started(identity, client, db)
+    browser = await started(identity, client, db, "SignIn")
     verification_id = await browser.social(provider, connector_id, sub)
     issued = list(provider.access_tokens)[-1]
     identified = await browser.call("POST", "/api/experience/identification", {"verificationId": verification_id})
