@@ -19,6 +19,9 @@ SERVED: set[Operation] = {
     ("POST", "/api/experience/verification/backup-code/verify"),
     ("POST", "/api/experience/verification/social/{connectorId}/authorization-uri"),
     ("POST", "/api/experience/verification/social/{connectorId}/verify"),
+    ("POST", "/api/experience/verification/sso/{connectorId}/authorization-uri"),
+    ("POST", "/api/experience/verification/sso/{connectorId}/verify"),
+    ("GET", "/api/experience/sso-connectors"),
 }
 
 

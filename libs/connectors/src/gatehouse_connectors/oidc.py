@@ -109,37 +109,61 @@ def _as_list(value: str | list[str] | UnsetType) -> list[str] | None:
     return [value] if isinstance(value, str) else value
 
 
+class IdTokenRejected(Exception):
+    """Why an ID token was refused: each caller answers with its own connector error."""
+
+
+def id_token_claims(
+    keys: dict[str, Any],
+    id_token: str,
+    *,
+    audiences: list[str],
+    issuers: list[str] | None = None,
+    algorithms: list[str] | None = None,
+    clock_tolerance: int = CLOCK_TOLERANCE,
+) -> dict[str, Any]:
+    """The claims of an ID token signed with a key of `keys` (a JWKS document) by one of `algorithms` (the asymmetric
+    ones by default): not expired, issued by one of `issuers` (when given) for one of `audiences`, with a subject.
+    Raises IdTokenRejected. The nonce is the caller's to check."""
+    try:
+        key_set = KeySet.import_key_set(keys)  # type: ignore[arg-type]
+        token = jwt.decode(id_token, key_set, algorithms=ASYMMETRIC_ALGORITHMS if algorithms is None else algorithms)
+    except (JoseError, ValueError, TypeError, KeyError) as error:
+        raise IdTokenRejected(str(error) or type(error).__name__) from None
+    claims = token.claims
+    if not isinstance(claims.get("exp"), int | float) or claims["exp"] + clock_tolerance < time.time():
+        raise IdTokenRejected("it has expired")
+    if issuers is not None and claims.get("iss") not in issuers:
+        raise IdTokenRejected("unexpected issuer")
+    audience = claims.get("aud")
+    if not set(audiences) & set(audience if isinstance(audience, list) else [audience]):
+        raise IdTokenRejected("unexpected audience")
+    if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+        raise IdTokenRejected("no subject")
+    return dict(claims)
+
+
 async def verify_id_token(
     session: aiohttp.ClientSession, config: OidcConfig, id_token: str, nonce: str
 ) -> dict[str, Any]:
     verification = config.id_token_verification_config
     keys = await get_json(session, verification.jwks_uri)
     try:
-        key_set = KeySet.import_key_set(keys)  # type: ignore[arg-type]
-        algorithms = (
-            ASYMMETRIC_ALGORITHMS if isinstance(verification.algorithms, UnsetType) else verification.algorithms
+        claims = id_token_claims(
+            keys,
+            id_token,
+            audiences=_as_list(verification.audience) or [config.client_id],
+            issuers=_as_list(verification.issuer),
+            algorithms=None if isinstance(verification.algorithms, UnsetType) else verification.algorithms,
+            clock_tolerance=CLOCK_TOLERANCE
+            if isinstance(verification.clock_tolerance, UnsetType)
+            else verification.clock_tolerance,
         )
-        token = jwt.decode(id_token, key_set, algorithms=algorithms)
-    except (JoseError, ValueError, TypeError, KeyError) as error:
-        raise _invalid(str(error) or type(error).__name__) from None
-    claims = token.claims
-    tolerance = CLOCK_TOLERANCE if isinstance(verification.clock_tolerance, UnsetType) else verification.clock_tolerance
-    now = time.time()
-    if not isinstance(claims.get("exp"), int | float) or claims["exp"] + tolerance < now:
-        raise _invalid("it has expired")
-    issuers = _as_list(verification.issuer)
-    if issuers is not None and claims.get("iss") not in issuers:
-        raise _invalid("unexpected issuer")
-    audience = claims.get("aud")
-    audiences = audience if isinstance(audience, list) else [audience]
-    expected = _as_list(verification.audience) or [config.client_id]
-    if not set(expected) & set(audiences):
-        raise _invalid("unexpected audience")
-    if not isinstance(claims.get("sub"), str) or not claims["sub"]:
-        raise _invalid("no subject")
+    except IdTokenRejected as error:
+        raise _invalid(str(error)) from None
     if not hmac.compare_digest(str(claims.get("nonce", "")), nonce):
         raise _invalid("the nonce does not match the authorization request")
-    return dict(claims)
+    return claims
 
 
 async def oidc_user_info(session: aiohttp.ClientSession, config: OidcConfig, data: dict[str, Any]) -> SocialResult:

@@ -15,6 +15,9 @@ PROVIDER_TYPES: dict[str, ProviderType] = {
     "Okta": "oidc",
 }
 
+# the providers whose OIDC issuer is their own, not the connector's config (Logto's Google Workspace connector)
+FIXED_ISSUERS: dict[str, str] = {"GoogleWorkspace": "https://accounts.google.com"}
+
 
 def saml_sp_entity_id(public_url: str, connector_id: str) -> str:
     """The SP entity id a SAML connector presents to its IdP (Logto's `buildSpEntityId`)."""

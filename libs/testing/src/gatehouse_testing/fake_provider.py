@@ -1,6 +1,6 @@
 """A social identity provider for tests: a real HTTP server (aiohttp, on a free port) speaking the parts of
-OAuth 2.0 / OpenID Connect a connector calls (token endpoint, JWKS, user info). A test hands out a code
-with `issue_code`, as the provider would after its user signed in, and inspects the token requests."""
+OAuth 2.0 / OpenID Connect a connector calls (discovery, token endpoint, JWKS, user info). A test hands out a
+code with `issue_code`, as the provider would after its user signed in, and inspects the token requests."""
 
 import contextlib
 import secrets
@@ -49,6 +49,10 @@ class FakeProvider:
             "idTokenVerificationConfig": {"jwksUri": f"{self.url}/jwks", "issuer": self.url},
             **overrides,
         }
+
+    def sso_oidc_config(self, **overrides: Any) -> dict[str, Any]:
+        """An OIDC enterprise SSO connector's config for this provider (discovered from its issuer)."""
+        return {"clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET, "issuer": self.url, **overrides}
 
     def oauth2_config(self, **overrides: Any) -> dict[str, Any]:
         """A Generic OAuth 2.0 connector's config for this provider."""
@@ -107,6 +111,20 @@ class FakeProvider:
             self.refresh_tokens[body["refresh_token"]] = claims
         return body
 
+    async def _discovery(self, _: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "issuer": self.url,
+                "authorization_endpoint": f"{self.url}/authorize",
+                "token_endpoint": f"{self.url}/token",
+                "userinfo_endpoint": f"{self.url}/userinfo",
+                "jwks_uri": f"{self.url}/jwks",
+                "response_types_supported": ["code"],
+                "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": [self.alg],
+            }
+        )
+
     async def _jwks(self, _: web.Request) -> web.Response:
         return web.json_response({"keys": [self.key.as_dict(private=False)]})
 
@@ -122,6 +140,7 @@ class FakeProvider:
 async def fake_provider() -> AsyncIterator[FakeProvider]:
     provider = FakeProvider()
     app = web.Application()
+    app.router.add_get("/.well-known/openid-configuration", provider._discovery)
     app.router.add_post("/token", provider._token)
     app.router.add_get("/jwks", provider._jwks)
     app.router.add_get("/userinfo", provider._userinfo)

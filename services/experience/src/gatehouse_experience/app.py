@@ -1,5 +1,5 @@
-"""Wires the experience service: the sign-in and registration flows of Logto's Experience API (password and
-social) and the core of its Account API (identity answers their RPCs)."""
+"""Wires the experience service: the sign-in and registration flows of Logto's Experience API (password,
+social and enterprise SSO) and the core of its Account API (identity answers their RPCs)."""
 
 from gatehouse_platform.config import load_settings
 from gatehouse_platform.service import ServiceContext, component, create_service_app
@@ -7,23 +7,26 @@ from litestar import Litestar
 
 from gatehouse_experience.account import AccountApi
 from gatehouse_experience.account_security import AccountSecurity
-from gatehouse_experience.api import account, account_security, experience, profile, social, verifications
+from gatehouse_experience.api import account, account_security, experience, profile, social, sso, verifications
 from gatehouse_experience.config import ExperienceSettings
 from gatehouse_experience.interactions import InteractionStore
 from gatehouse_experience.registration import RegistrationFlow
 from gatehouse_experience.sign_in import SignInFlow
 from gatehouse_experience.social import SocialVerifications
+from gatehouse_experience.sso import SsoVerifications
 from gatehouse_experience.verifications import SqlVerificationRecords, Verifications
 
-COMPONENTS = ("sign_in", "registration", "social", "account", "account_security", "verifications")
+COMPONENTS = ("sign_in", "registration", "social", "sso", "account", "account_security", "verifications")
 
 
 async def setup(ctx: ServiceContext) -> None:
     assert ctx.outbox is not None
     socials = SocialVerifications(ctx.engine, ctx.rpc, InteractionStore())
     ctx.components["social"] = socials
-    ctx.components["sign_in"] = SignInFlow(ctx.engine, ctx.rpc, InteractionStore(), ctx.outbox, socials)
-    ctx.components["registration"] = RegistrationFlow(ctx.engine, ctx.rpc, InteractionStore(), socials)
+    ssos = SsoVerifications(ctx.engine, ctx.rpc, InteractionStore())
+    ctx.components["sso"] = ssos
+    ctx.components["sign_in"] = SignInFlow(ctx.engine, ctx.rpc, InteractionStore(), ctx.outbox, socials, ssos)
+    ctx.components["registration"] = RegistrationFlow(ctx.engine, ctx.rpc, InteractionStore(), socials, ssos)
     checks = Verifications(ctx.engine, ctx.rpc, SqlVerificationRecords())
     ctx.components["verifications"] = checks
     ctx.components["account"] = AccountApi(ctx.engine, ctx.rpc, checks)
@@ -38,6 +41,7 @@ def create_app(settings: ExperienceSettings | None = None) -> Litestar:
             *experience.ROUTES,
             *profile.ROUTES,
             *social.ROUTES,
+            *sso.ROUTES,
             *account.ROUTES,
             *account_security.ROUTES,
             *verifications.ROUTES,

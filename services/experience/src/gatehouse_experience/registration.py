@@ -1,7 +1,7 @@
 """The registration flow of Logto's Experience API (username and password sign-up, or a social account's,
-`social.py`): start a `Register` interaction (`sign_in.py`'s `start`), switch between `SignIn` and `Register`,
-collect the profile, then create the user at identification; `POST /api/experience/submit` finishes it like a
-sign-in.
+`social.py`, or an enterprise SSO identity's, `sso.py`): start a `Register` interaction (`sign_in.py`'s
+`start`), switch between `SignIn` and `Register`, collect the profile, then create the user at identification;
+`POST /api/experience/submit` finishes it like a sign-in.
 
 The profile lives in the interaction's row (`experience.interactions.profile`, Logto's camelCase keys). The
 password is kept there in plain text only until identification: `user.create` hands it to identity, which
@@ -31,6 +31,7 @@ from gatehouse_schema.rpc.identity import (
     CreateUser,
     SealedTokenSet,
     SocialIdentity,
+    SsoIdentity,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -44,12 +45,34 @@ USERNAME = re.compile(r"[A-Z_a-z][0-9A-Z_a-z]*")
 VERIFIED_TYPES = frozenset({"email", "phone", "social"})
 # the profile keys a social verification adds (Logto's names)
 SOCIAL_IDENTITY, TOKEN_SET_SECRET = "socialIdentity", "socialConnectorTokenSetSecret"
+# the profile keys an enterprise SSO verification adds (Logto's names): an identity to link (or a new user's), or
+# the identity the user already has, whose detail is refreshed at submit
+SSO_IDENTITY, SYNCED_SSO_IDENTITY = "enterpriseSsoIdentity", "syncedEnterpriseSsoIdentity"
 
 
 class SocialProfiles(Protocol):
     """`social.py`'s part of a registration: a `Social` record's identity and synced profile join the profile."""
 
     async def registration_profile(self, tenant_id: str, uid: str, verification_id: str) -> None: ...
+
+
+class SsoProfiles(Protocol):
+    """`sso.py`'s part of a registration: an `EnterpriseSso` record's identity, email, name and avatar join the
+    profile."""
+
+    async def registration_profile(self, tenant_id: str, uid: str, verification_id: str) -> None: ...
+
+
+def sso_identity_of(value: dict[str, Any] | None) -> SsoIdentity | None:
+    """An SSO identity as the profile keeps it (`enterpriseSsoIdentity`, `syncedEnterpriseSsoIdentity`)."""
+    if value is None:
+        return None
+    return SsoIdentity(
+        sso_connector_id=value["ssoConnectorId"],
+        issuer=value["issuer"],
+        identity_id=value["identityId"],
+        detail=value["detail"],
+    )
 
 
 def social_identity_of(profile: dict[str, Any]) -> SocialIdentity | None:
@@ -139,11 +162,14 @@ def check_password(settings: dict[str, Any], password: str, profile: dict[str, A
 
 
 class RegistrationFlow(InteractionAccess):
-    def __init__(self, engine: AsyncEngine, rpc: RpcClient, store: InteractionStore, social: SocialProfiles) -> None:
+    def __init__(
+        self, engine: AsyncEngine, rpc: RpcClient, store: InteractionStore, social: SocialProfiles, sso: SsoProfiles
+    ) -> None:
         self.engine = engine
         self.rpc = rpc
         self.store = store
         self.social = social
+        self.sso = sso
 
     async def set_event(self, tenant_id: str, cookie: str | None, event: str) -> None:
         """Logto's `setInteractionEvent`: the sign-in mode decides (403), `ForgotPassword` is interchangeable
@@ -199,7 +225,9 @@ class RegistrationFlow(InteractionAccess):
     async def identify(self, tenant_id: str, cookie: str | None, verification_id: str | None) -> bool:
         """Creates the user of a `Register` interaction (Logto's `createUser`) and makes them its user; False
         (nothing done) for any other event, which the sign-in flow identifies. A `Social` record's identity and
-        synced profile join the profile first (`social.py`); other records cannot make a new user's profile."""
+        synced profile join the profile first (`social.py`), as do an `EnterpriseSso` record's (`sso.py`, whose
+        identity spares the sign-up's mandatory profile, as Logto); other records cannot make a new user's
+        profile."""
         uid = await self._uid(cookie)
         interaction = await self._interaction(tenant_id, uid)
         if interaction.interaction_event != REGISTER:
@@ -208,14 +236,17 @@ class RegistrationFlow(InteractionAccess):
             record = interaction.verification(verification_id)
             if record is None:
                 raise NotFound("session.verification_session_not_found")
-            if record.get("type") != "Social":
+            if record.get("type") == "Social":
+                await self.social.registration_profile(tenant_id, uid, verification_id)
+            elif record.get("type") == "EnterpriseSso":
+                await self.sso.registration_profile(tenant_id, uid, verification_id)
+            else:
                 raise BadRequest("session.verification_failed")
-            await self.social.registration_profile(tenant_id, uid, verification_id)
             interaction = await self._interaction(tenant_id, uid)
         async with self.engine.connect() as conn:
             settings = await sign_in_settings(conn, tenant_id) or {}
         guard_interaction_event(settings, REGISTER)
-        missing = missing_profile(settings, interaction.profile)
+        missing = [] if SSO_IDENTITY in interaction.profile else missing_profile(settings, interaction.profile)
         if missing:
             raise Unprocessable("user.missing_profile", data={"missingProfile": missing})
         profile = interaction.profile
@@ -227,6 +258,7 @@ class RegistrationFlow(InteractionAccess):
             name=profile.get("name"),
             avatar=profile.get("avatar"),
             social_identity=social_identity_of(profile),
+            sso_identity=sso_identity_of(profile.get(SSO_IDENTITY)),
         )
         created = await self.rpc.call("identity", USER_CREATE, request, CreatedUser, timeout=10.0)
         async with self.engine.begin() as conn:

@@ -1,7 +1,7 @@
 """The sign-in flow of Logto's Experience API, for a browser an OIDC authorization request sent to the
-sign-in page: start (`SignIn`), verify a password (or a social account, `social.py`), identify the user,
-verify an MFA factor (TOTP or a backup code) when the user has one, submit (with Logto's `PostSignIn` /
-`PostRegister` hook event).
+sign-in page: start (`SignIn`), verify a password (or a social account, `social.py`, or an enterprise SSO
+identity, `sso.py`), identify the user, verify an MFA factor (TOTP or a backup code) when the user has one
+(unless enterprise SSO identified them), submit (with Logto's `PostSignIn` / `PostRegister` hook event).
 
 Every step names its OIDC interaction through the `_interaction` cookie identity set at `/oidc/auth`
 (resolved with the `interaction.get` RPC); the password is checked by identity (`user.verify_password`:
@@ -9,7 +9,8 @@ the digest never leaves it); submitting reports the user with `interaction.resul
 URL identity finishes the authorization at. The tenant's sign-in experience settings (management's) decide
 as in Logto: no `SignIn` in the `Register` sign-in mode (403 `auth.forbidden`), and a password identifies
 a user only by an identifier type whose sign-in method allows a password (422
-`user.sign_in_method_not_enabled`). `start` also begins a `Register` interaction, whose profile and user
+`user.sign_in_method_not_enabled`); with `singleSignOnEnabled`, an email of an SSO connector's domain signs in
+through SSO only (422 `session.sso_enabled`). `start` also begins a `Register` interaction, whose profile and user
 creation are `registration.py`'s; `ForgotPassword` needs verification codes and is not served.
 """
 
@@ -47,6 +48,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gatehouse_experience.interactions import InteractionAccess, InteractionStore
 from gatehouse_experience.registration import REGISTER, guard_interaction_event
 from gatehouse_experience.social import PRIVATE_PROFILE_KEYS, SOCIAL, SocialVerifications
+from gatehouse_experience.sso import ENTERPRISE_SSO, SsoVerifications, guard_sso_only_email
 
 SIGN_IN = "SignIn"
 PASSWORD = "Password"
@@ -64,13 +66,20 @@ def _password_sign_in_enabled(settings: dict[str, Any] | None, identifier_type: 
 
 class SignInFlow(InteractionAccess):
     def __init__(
-        self, engine: AsyncEngine, rpc: RpcClient, store: InteractionStore, outbox: Outbox, social: SocialVerifications
+        self,
+        engine: AsyncEngine,
+        rpc: RpcClient,
+        store: InteractionStore,
+        outbox: Outbox,
+        social: SocialVerifications,
+        sso: SsoVerifications,
     ) -> None:
         self.engine = engine
         self.rpc = rpc
         self.store = store
         self.outbox = outbox
         self.social = social
+        self.sso = sso
 
     async def public_state(self, tenant_id: str, cookie: str | None) -> dict[str, Any]:
         """Logto's public interaction data: the event, the identified user, the profile collected so far
@@ -80,7 +89,7 @@ class SignInFlow(InteractionAccess):
         records = []
         for v in interaction.verifications:
             record: dict[str, Any] = {"id": v["id"], "type": v["type"], "verified": bool(v.get("verified"))}
-            if v["type"] == SOCIAL:
+            if v["type"] in (SOCIAL, ENTERPRISE_SSO):
                 record["connectorId"] = v.get("connectorId")
             elif v.get("identifier") is not None:
                 record["identifier"] = v["identifier"]
@@ -138,12 +147,17 @@ class SignInFlow(InteractionAccess):
     async def identify(
         self, tenant_id: str, cookie: str | None, verification_id: str | None, link_social: bool = False
     ) -> None:
-        """The user of a verified password record, or of a `Social` record (`social.py`; `link_social` is
-        Logto's `linkSocialIdentity`). MFA records identify nobody (400 `session.verification_failed`)."""
+        """The user of a verified password record, of a `Social` record (`social.py`; `link_social` is Logto's
+        `linkSocialIdentity`) or of an `EnterpriseSso` record (`sso.py`). MFA records identify nobody (400
+        `session.verification_failed`). A password's email identifier of an SSO connector's domain is 422
+        `session.sso_enabled` (Logto's `guardSsoOnlyEmailIdentifier`)."""
         uid = await self._uid(cookie)
         found = (await self._interaction(tenant_id, uid)).verification(verification_id) if verification_id else None
         if found is not None and found.get("type") == SOCIAL and verification_id:
             await self.social.identify(tenant_id, uid, verification_id, link_social)
+            return
+        if found is not None and found.get("type") == ENTERPRISE_SSO and verification_id:
+            await self.sso.identify(tenant_id, uid, verification_id)
             return
         async with self.engine.begin() as conn:
             interaction = await self.store.get(conn, tenant_id, uid, lock=True)
@@ -156,8 +170,11 @@ class SignInFlow(InteractionAccess):
             identifier = record.get("identifier")
             if not record.get("verified") or not user_id or not isinstance(identifier, dict):
                 raise BadRequest("session.verification_failed")
-            if not _password_sign_in_enabled(await sign_in_settings(conn, tenant_id), identifier["type"]):
+            settings = await sign_in_settings(conn, tenant_id) or {}
+            if not _password_sign_in_enabled(settings, identifier["type"]):
                 raise Unprocessable("user.sign_in_method_not_enabled")
+            if identifier["type"] == "email":
+                await guard_sso_only_email(conn, tenant_id, settings, str(identifier["value"]))
             if interaction.user_id is not None and interaction.user_id != user_id:
                 raise Conflict("session.identity_conflict")
             interaction.user_id = str(user_id)
@@ -210,7 +227,8 @@ class SignInFlow(InteractionAccess):
 
     async def submit(self, tenant_id: str, cookie: str | None, actor: Actor | None = None) -> str:
         """Reports the identified user to identity; the answer is where the browser goes next. A `SignIn` first
-        has identity apply what a social verification brought (`user.social_sign_in`) and run the PostSignIn
+        has identity apply what an enterprise SSO verification (`user.sso_sign_in`) and a social verification
+        (`user.social_sign_in`) brought and run the PostSignIn
         action for the user (it may change them, or block the sign-in with 400 `session.verification_failed`).
         `PostSignIn` goes out through the outbox, in the transaction that ends the experience interaction."""
         details = await self._details(cookie)
@@ -231,9 +249,12 @@ class SignInFlow(InteractionAccess):
             v.get("type") in MFA_VERIFICATIONS and v.get("verified") and v.get("userId") == interaction.user_id
             for v in interaction.verifications
         )
-        if factors and not mfa_verified:  # Logto: a user with MFA factors verifies one before the sign-in ends
+        # Logto: a user with MFA factors verifies one before the sign-in ends, unless an enterprise SSO
+        # verification identified them
+        if factors and not mfa_verified and not self.sso.verified_for(interaction):
             raise Forbidden("session.mfa.require_mfa_verification")
         if interaction.interaction_event == SIGN_IN:
+            await self.sso.apply_sign_in(interaction)
             await self.social.apply_sign_in(interaction)
             request = PostSignInAction(user_id=interaction.user_id)
             await self.rpc.call("identity", USER_POST_SIGN_IN_ACTION, request, AccountDone, timeout=ACTION_RPC_TIMEOUT)

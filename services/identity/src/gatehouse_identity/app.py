@@ -73,6 +73,7 @@ from gatehouse_identity.services.cimd_config import CimdConfigService
 from gatehouse_identity.services.personal_access_tokens import PersonalAccessTokenService
 from gatehouse_identity.services.saml_sign_in import SamlSignIn
 from gatehouse_identity.services.social_links import SocialLinkService
+from gatehouse_identity.services.sso_identities import SsoIdentityService
 from gatehouse_identity.services.subject_tokens import SubjectTokenService
 from gatehouse_identity.services.user_identities import UserIdentityService
 from gatehouse_identity.services.user_mfa import UserMfaService
@@ -122,7 +123,9 @@ async def setup(ctx: ServiceContext) -> None:
     kek = parse_kek(settings.secret_vault_kek)
     vault = SecretVault(kek) if kek is not None else None
     social_links = SocialLinkService(ctx.engine, identities, SecretStore(), vault)
-    register_user_rpc(ctx, users, UserStore(), user_mfa, action_runs, social_links)
+    sso_identities = SsoIdentityService(identities)
+    register_user_rpc(ctx, users, UserStore(), user_mfa, action_runs, social_links, sso_identities)
+    sso_identities.register_rpc(ctx)
     ctx.components.update(
         keyring=keyring,
         clients=clients,

@@ -1,9 +1,10 @@
 """The user commands experience calls: `<prefix>.rpc.identity.user.verify_password`, `user.verify_totp`,
-`user.consume_backup_code`, `user.create` (with a social registration's identity) and
+`user.consume_backup_code`, `user.create` (with a social or enterprise SSO registration's identity) and
 `user.post_sign_in_action` (Structs in `gatehouse_schema.rpc.identity`; the sign-in's Actions run here, see
 `services/action_runs.py`); for the Account API `user.from_access_token`, `user.update_profile` and
 `user.set_password`. Identity owns users, their password digests and MFA secrets, so a sign-in's checks run
-here: digests and secrets never leave the service. The social sign-in's commands are `SocialLinkService`'s."""
+here: digests and secrets never leave the service. The social sign-in's commands are `SocialLinkService`'s, the
+enterprise SSO sign-in's `SsoIdentityService`'s."""
 
 import msgspec
 from gatehouse_platform.errors import BadRequest, Forbidden, GatehouseError, Unauthorized, Unprocessable
@@ -45,6 +46,7 @@ from gatehouse_identity.oidc.userinfo import active_access_token
 from gatehouse_identity.persistence.users import UserRecord, UserStore
 from gatehouse_identity.services.action_runs import INVALID_CREDENTIALS, SIGN_IN, ActionRuns
 from gatehouse_identity.services.social_links import SocialLinkService
+from gatehouse_identity.services.sso_identities import SsoIdentityService
 from gatehouse_identity.services.user_mfa import UserMfaService
 from gatehouse_identity.services.user_records import mfa_factor_types
 from gatehouse_identity.services.users import UserService
@@ -71,6 +73,7 @@ def register_user_rpc(
     factors: UserMfaService,
     actions: ActionRuns,
     social_links: SocialLinkService,
+    sso_identities: SsoIdentityService,
 ) -> None:
     tenant_id = ctx.settings.default_tenant_id
 
@@ -113,22 +116,27 @@ def register_user_rpc(
     async def create(request: CreateUser) -> CreatedUser:
         """A registration's new user, created as `POST /api/users` creates one (same checks, `User.Created`
         through the outbox); the event has no actor, as nobody is signed in yet. A social registration's
-        identity is the user's from the start, its token set kept in the same transaction."""
-        fields = {k: v for k, v in msgspec.to_builtins(request).items() if v is not None and k != "socialIdentity"}
+        identity is the user's from the start, its token set kept in the same transaction; so is an enterprise SSO
+        registration's identity."""
+        identity_keys = {"socialIdentity", "ssoIdentity"}
+        fields = {k: v for k, v in msgspec.to_builtins(request).items() if v is not None and k not in identity_keys}
         try:
             body = msgspec.convert(fields, CreateUserBody)
         except msgspec.ValidationError as error:
             raise BadRequest("guard.invalid_input", data={"message": str(error)}) from None
-        social = request.social_identity
-        if social is None:
-            user = await users.create(tenant_id, body, None)
-        else:
+        social, sso = request.social_identity, request.sso_identity
+        identities = None
+        if social is not None:
             identities = {social.target: {"userId": str(social.details["id"]), "details": social.details}}
 
-            async def keep(conn: AsyncConnection, user: User) -> None:
+        async def keep(conn: AsyncConnection, user: User) -> None:
+            if social is not None:
                 await social_links.keep_new_identity(conn, tenant_id, user, social)
+            if sso is not None:
+                await sso_identities.keep_new_identity(conn, tenant_id, user.id, sso)
 
-            user = await users.create(tenant_id, body, None, identities=identities, within=keep)
+        within = keep if social is not None or sso is not None else None
+        user = await users.create(tenant_id, body, None, identities=identities, within=within)
         return CreatedUser(user_id=user.id)
 
     async def post_sign_in_action(request: PostSignInAction) -> AccountDone:

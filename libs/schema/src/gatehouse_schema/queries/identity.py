@@ -1,6 +1,6 @@
 """Reads of identity's tables that other contexts may run (management lists a role's users; hooks_audit counts
-users and their OIDC activity for the dashboard; experience checks that a username, email, phone or social
-identity being registered is free)."""
+users and their OIDC activity for the dashboard; experience checks that a username, email, phone, social or
+enterprise SSO identity being registered is free)."""
 
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse_schema.api.users import FeaturedUser, User
-from gatehouse_schema.tables.identity import oidc_grants, oidc_tokens, users
+from gatehouse_schema.tables.identity import oidc_grants, oidc_tokens, user_sso_identities, users
 
 _PUBLIC_COLUMNS = [c for c in users.c if c.name not in {"password_encrypted", "password_encryption_method"}]
 SEARCH_FIELDS = ("id", "username", "primary_email", "primary_phone", "name")
@@ -186,6 +186,14 @@ async def social_identity_taken(conn: AsyncConnection, tenant_id: str, target: s
     query = sa.select(users.c.id).where(
         users.c.tenant_id == tenant_id, users.c.identities.contains({target: {"userId": identity_id}})
     )
+    return (await conn.execute(query.limit(1))).first() is not None
+
+
+async def sso_identity_taken(conn: AsyncConnection, tenant_id: str, issuer: str, identity_id: str) -> bool:
+    """Whether a user has the enterprise SSO identity `identity_id` of `issuer` (experience checks an SSO
+    registration, as Logto)."""
+    t = user_sso_identities
+    query = sa.select(t.c.id).where(t.c.tenant_id == tenant_id, t.c.issuer == issuer, t.c.identity_id == identity_id)
     return (await conn.execute(query.limit(1))).first() is not None
 
 

@@ -193,6 +193,56 @@ class SocialSignIn(msgspec.Struct, kw_only=True, rename="camel", omit_defaults=T
     avatar: str | None = None
 
 
+# Enterprise SSO sign-in and registration (experience's `EnterpriseSso` verifications): experience runs the IdP
+# round trip (identity's assertion consumer service for SAML); identity finds the user of an SSO identity and keeps
+# the identities in `user_sso_identities`.
+
+
+class SsoIdentity(msgspec.Struct, kw_only=True, rename="camel"):
+    """A verified enterprise SSO identity: the connector it came through, the IdP's issuer (an OIDC connector's
+    configured issuer, a SAML IdP's entity id), the user's id there and Logto's SSO user info (`detail`)."""
+
+    sso_connector_id: str
+    issuer: str
+    identity_id: str
+    detail: dict[str, Any]
+
+
+USER_IDENTIFY_SSO = "user.identify_sso"
+
+
+class IdentifySso(msgspec.Struct, kw_only=True, rename="camel", omit_defaults=True):
+    """The user of an enterprise SSO identity (Logto's `identifyUserByVerificationRecord` for `EnterpriseSso`) ->
+    SsoUser: the user who has the identity (`issuer`, `identityId`), else the user whose primary email is the IdP's
+    `email` (case-insensitively; the identity is then to be linked). 404 `user.identity_not_exist` when there is
+    neither; 401 `user.suspended`."""
+
+    issuer: str
+    identity_id: str
+    email: str | None = None
+
+
+class SsoUser(msgspec.Struct, kw_only=True, rename="camel"):
+    user_id: str
+    mfa_factors: list[str]
+    by_email: bool  # found by email: the identity is not the user's yet
+
+
+USER_SSO_SIGN_IN = "user.sso_sign_in"
+
+
+class SsoSignIn(msgspec.Struct, kw_only=True, rename="camel", omit_defaults=True):
+    """Experience submits an enterprise SSO sign-in -> AccountDone: in one transaction identity links `identity` to
+    the user when `link` (Logto's auto-link by email; 422 `user.identity_already_in_use` if another user has it), or
+    else updates the stored identity's `detail`, and sets the synced `name` / `avatar` (`User.Data.Updated`)."""
+
+    user_id: str
+    identity: SsoIdentity
+    link: bool = False
+    name: str | None = None
+    avatar: str | None = None
+
+
 USER_CREATE = "user.create"
 
 
@@ -201,7 +251,8 @@ class CreateUser(msgspec.Struct, kw_only=True, rename="camel", omit_defaults=Tru
     identifiers as its `POST /api/users` does (400 `guard.invalid_input` for a malformed one, 422
     `user.username_already_in_use` / `user.email_already_in_use` / `user.phone_already_in_use`), hashes the
     password off the event loop and publishes `User.Created`. A `socialIdentity` is the new user's identity at
-    its target (422 `user.identity_already_in_use` if another user has it), its token set kept in the vault."""
+    its target (422 `user.identity_already_in_use` if another user has it), its token set kept in the vault; an
+    `ssoIdentity` is the new user's enterprise SSO identity (422 `user.identity_already_in_use` if a user has it)."""
 
     username: str | None = None
     primary_email: str | None = None
@@ -210,6 +261,7 @@ class CreateUser(msgspec.Struct, kw_only=True, rename="camel", omit_defaults=Tru
     name: str | None = None
     avatar: str | None = None
     social_identity: SocialIdentity | None = None
+    sso_identity: SsoIdentity | None = None
 
 
 class CreatedUser(msgspec.Struct, kw_only=True, rename="camel"):

@@ -75,3 +75,54 @@ class UserIdentityStore:
             query = query.where(user_sso_identities.c.sso_connector_id == connector_id)
         rows = await conn.execute(query.order_by(user_sso_identities.c.created_at, user_sso_identities.c.id))
         return [_sso(r) for r in rows]
+
+    async def lock_sso_identity(self, conn: AsyncConnection, tenant_id: str, issuer: str, identity_id: str) -> None:
+        """Serialises links of one enterprise SSO identity (the unique index would refuse the loser anyway)."""
+        key = f"sso-identity:{tenant_id}:{issuer}:{identity_id}"
+        await conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
+
+    async def sso_identity_user(
+        self, conn: AsyncConnection, tenant_id: str, issuer: str, identity_id: str
+    ) -> str | None:
+        """The user with the identity `identity_id` of `issuer` (Logto's `findUserSsoIdentityBySsoIdentityId`)."""
+        t = user_sso_identities
+        query = sa.select(t.c.user_id).where(
+            t.c.tenant_id == tenant_id, t.c.issuer == issuer, t.c.identity_id == identity_id
+        )
+        return (await conn.execute(query)).scalar_one_or_none()
+
+    async def insert_sso_identity(
+        self,
+        conn: AsyncConnection,
+        tenant_id: str,
+        id: str,
+        *,
+        user_id: str,
+        sso_connector_id: str,
+        issuer: str,
+        identity_id: str,
+        detail: dict[str, Any],
+    ) -> None:
+        await conn.execute(
+            sa.insert(user_sso_identities).values(
+                tenant_id=tenant_id,
+                id=id,
+                user_id=user_id,
+                sso_connector_id=sso_connector_id,
+                issuer=issuer,
+                identity_id=identity_id,
+                detail=detail,
+            )
+        )
+
+    async def update_sso_identity_detail(
+        self, conn: AsyncConnection, tenant_id: str, issuer: str, identity_id: str, detail: dict[str, Any]
+    ) -> bool:
+        """Logto's `updateUserSsoIdentityDetailByIdentityId`: the IdP's latest user info."""
+        t = user_sso_identities
+        result = await conn.execute(
+            sa.update(t)
+            .where(t.c.tenant_id == tenant_id, t.c.issuer == issuer, t.c.identity_id == identity_id)
+            .values(detail=detail, updated_at=sa.func.now())
+        )
+        return bool(result.rowcount)
