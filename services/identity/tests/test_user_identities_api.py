@@ -11,6 +11,7 @@ import nats
 import pytest_asyncio
 import sqlalchemy as sa
 from gatehouse_platform.db import create_engine
+from gatehouse_schema.events import Actor, SsoConnectorBrief, SsoConnectorDeleted, event_subject, make_event
 from gatehouse_schema.ids import generate_id
 from gatehouse_schema.tables.identity import user_sso_identities
 from httpx import AsyncClient, Response
@@ -213,3 +214,37 @@ async def test_identity_changes_publish_user_data_updated(
     finally:
         await sub.unsubscribe()
         await nc.close()
+
+
+async def test_a_deleted_sso_connector_takes_its_users_sso_identities_along(
+    client: AsyncClient, auth: Auth, link_sso: Callable[..., Any], nats_url: str, subject_prefix: str
+) -> None:
+    user = await create_user(client, auth, username=f"sso{secrets.token_hex(4)}")
+    gone, kept = f"gone-{secrets.token_hex(3)}", f"kept-{secrets.token_hex(3)}"
+    await link_sso(user["id"], gone, "idp-user-1", {"email": "a@example.com"})
+    await link_sso(user["id"], kept, "idp-user-2", {})
+    brief = SsoConnectorBrief(
+        id=gone,
+        provider_name="SAML",
+        provider_type="saml",
+        connector_name="gone",
+        domains=[],
+        sync_profile=False,
+        enable_token_storage=False,
+    )
+    event = make_event(SsoConnectorDeleted(data=brief), tenant_id="default", actor=Actor(type="application", id="m"))
+    nc = await nats.connect(nats_url)
+    try:
+        await nc.jetstream().publish(
+            event_subject(subject_prefix, "default", "management", SsoConnectorDeleted.event_type),
+            msgspec.json.encode(event),
+        )
+    finally:
+        await nc.close()
+    url = f"/api/users/{user['id']}/all-identities"
+    for _ in range(100):
+        connectors = {i["ssoConnectorId"] for i in (await client.get(url, headers=auth)).json()["ssoIdentities"]}
+        if gone not in connectors:
+            break
+        await asyncio.sleep(0.05)
+    assert connectors == {kept}

@@ -35,6 +35,12 @@ from gatehouse_identity.events.connector_secrets import (
     ConnectorSecrets,
     consumed_subject,
 )
+from gatehouse_identity.events.sso_identities import (
+    SSO_IDENTITIES_CONSUMER,
+    SSO_IDENTITY_EVENT_TYPES,
+    drop_sso_identities,
+    sso_identities_subject,
+)
 from gatehouse_identity.keys.keyring import Keyring
 from gatehouse_identity.keys.service import OidcKeyService
 from gatehouse_identity.keys.session_config import OidcSessionConfig
@@ -203,6 +209,20 @@ async def setup(ctx: ServiceContext) -> None:
     )
     await connector_secrets.ensure()
     ctx.spawn(connector_secrets.run(), CONNECTOR_SECRETS_CONSUMER)
+    sso_identity_cleanup = EventConsumer(
+        js=ctx.js,
+        engine=ctx.engine,
+        stream=settings.events_stream,
+        inbox_schema="identity",
+        durable=SSO_IDENTITIES_CONSUMER,
+        filter_subject=sso_identities_subject(prefix),
+        handler=drop_sso_identities,
+        subject_prefix=prefix,
+        max_deliver=settings.consumer_max_deliver,
+        event_types=SSO_IDENTITY_EVENT_TYPES,
+    )
+    await sso_identity_cleanup.ensure()
+    ctx.spawn(sso_identity_cleanup.run(), SSO_IDENTITIES_CONSUMER)
     ctx.spawn(ctx.components["oidc_keys"].run_promotions(), "oidc-key-promotion")
     ctx.spawn(ctx.components["oidc_sweeper"].run(), "oidc-sweeper")  # cancelled at shutdown with the other tasks
 
