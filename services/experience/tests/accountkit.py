@@ -45,10 +45,17 @@ async def signed_in(
     created = await identity.post("/api/users", json=body, headers=auth)
     assert created.status_code == 200, created.text
     user = dict(created.json())
+    return user, await bearer_of(identity, rpc, db, user["id"], scope)
+
+
+async def bearer_of(
+    identity: AsyncClient, rpc: RpcClient, db: AsyncEngine, user_id: str, scope: str = "openid profile"
+) -> dict[str, str]:
+    """The Authorization header of the access token the user's sign-in to a new app gave."""
     app = await make_flow_app(db)
     async with AsyncClient(transport=identity._transport, base_url="http://127.0.0.1") as browser:
-        tokens = await sign_in_and_exchange(identity, browser, rpc, app, user["id"], scope=scope)
-    return user, {"Authorization": f"Bearer {tokens['access_token']}"}
+        tokens = await sign_in_and_exchange(identity, browser, rpc, app, user_id, scope=scope)
+    return {"Authorization": f"Bearer {tokens['access_token']}"}
 
 
 async def verify_password(client: AsyncClient, bearer: dict[str, str], password: str = PASSWORD) -> Response:

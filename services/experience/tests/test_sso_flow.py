@@ -10,9 +10,11 @@ import zlib
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import msgspec
 import sqlalchemy as sa
 from gatehouse_schema.ids import generate_id
 from gatehouse_schema.tables import management as m
+from gatehouse_schema.tables.identity import outbox as identity_outbox
 from gatehouse_schema.tables.identity import user_sso_identities, users
 from gatehouse_testing.fake_provider import CLIENT_ID, CLIENT_SECRET, FakeProvider
 from gatehouse_testing.fake_saml_idp import FakeSamlIdp
@@ -178,6 +180,18 @@ async def link_sso(db: AsyncEngine, user_id: str, connector_id: str, issuer: str
         )
 
 
+async def identity_events(db: AsyncEngine, event_type: str, user_id: str) -> list[dict[str, Any]]:
+    """The payloads (`data`) of identity's outbox events of this type about this user, oldest first."""
+    async with db.connect() as conn:
+        rows = await conn.execute(
+            sa.select(identity_outbox.c.payload)
+            .where(identity_outbox.c.subject.endswith(f".identity.{event_type}"))
+            .order_by(identity_outbox.c.id)
+        )
+        events = [msgspec.json.decode(payload) for payload in rows.scalars()]
+    return [e["data"] for e in events if e.get("subject") == user_id]
+
+
 async def test_a_saml_sso_user_signs_in_to_submit_without_mfa_and_gets_the_synced_profile(
     client: AsyncClient, identity: AsyncClient, db: AsyncEngine, auth: dict[str, str]
 ) -> None:
@@ -240,6 +254,9 @@ async def test_the_first_sso_sign_in_links_the_user_with_the_idp_s_email(
     [linked] = await sso_identities(identity, auth, user["id"])
     assert (linked["issuer"], linked["identityId"], linked["ssoConnectorId"]) == (idp.entity_id, name_id, connector_id)
     assert (await identity.get(f"/api/users/{user['id']}", headers=auth)).json()["name"] == "Kept"
+    # the link is announced for organizations' just-in-time provisioning by the connector
+    linked_events = await identity_events(db, "User.SsoIdentity.Linked", user["id"])
+    assert linked_events == [{"userId": user["id"], "ssoConnectorId": connector_id}]
 
     # the next sign-in finds the user by the identity, even with another email at the IdP
     again = await started(identity, client, db, "SignIn")
@@ -251,6 +268,7 @@ async def test_the_first_sso_sign_in_links_the_user_with_the_idp_s_email(
     await again.finish()
     [refreshed] = await sso_identities(identity, auth, user["id"])
     assert refreshed["detail"]["email"] == "moved@elsewhere.example"
+    assert len(await identity_events(db, "User.SsoIdentity.Linked", user["id"])) == 1  # linked once only
 
     # a suspended user is 401
     suspended = await identity.patch(f"/api/users/{user['id']}/is-suspended", json={"isSuspended": True}, headers=auth)
@@ -284,6 +302,9 @@ async def test_an_unknown_sso_user_is_404_on_sign_in_then_registers(
     assert (user["primaryEmail"], user["name"], user["username"], user["hasPassword"]) == (email, "Cy New", None, False)
     [kept] = await sso_identities(identity, auth, user_id)
     assert (kept["issuer"], kept["identityId"], kept["detail"]["email"]) == (idp.entity_id, name_id, email)
+    # the registration names its connector, for organizations' just-in-time provisioning
+    registered = await identity_events(db, "User.Registered", user_id)
+    assert registered == [{"userId": user_id, "primaryEmail": email, "ssoConnectorId": connector_id}]
 
     # the identity signs in now; registering it again is 422, as is another identity with a taken email
     signing_in = await started(identity, client, db, "SignIn")

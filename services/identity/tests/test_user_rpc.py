@@ -1,10 +1,11 @@
 """The user commands experience asks identity for over NATS: `user.verify_password`, `user.verify_totp` and
-`user.create`."""
+`user.create` (with its `User.Registered`)."""
 
 import hashlib
 import secrets
 import time
 
+import msgspec
 import pytest
 import sqlalchemy as sa
 from gatehouse_identity.domain.mfa import totp_code
@@ -123,6 +124,29 @@ async def test_create_registers_a_user_whose_password_signs_in(
             sa.select(outbox.c.payload).where(outbox.c.subject.endswith(".identity.User.Created"))
         )
         assert any(created.user_id.encode() in payload for payload in rows.scalars())
+
+
+async def test_create_announces_the_registration_for_just_in_time_provisioning(rpc: RpcClient, db: AsyncEngine) -> None:
+    name = f"jit{secrets.token_hex(5)}"
+    request = CreateUser(username=name, primary_email=f"{name}@corp.example.com", password=PASSWORD)
+    created = await rpc.call("identity", USER_CREATE, request, CreatedUser)
+    async with db.connect() as conn:
+        rows = await conn.execute(
+            sa.select(outbox.c.subject, outbox.c.payload)
+            .where(outbox.c.subject.like("%.identity.User.%"))
+            .order_by(outbox.c.id)
+        )
+        mine = [(subject, msgspec.json.decode(payload)) for subject, payload in rows]
+    mine = [(subject, event) for subject, event in mine if event.get("subject") == created.user_id]
+    # `User.Registered` follows `User.Created` in the user's transaction; no actor, as for `User.Created`
+    assert [subject.rsplit(".identity.", 1)[1] for subject, _ in mine] == ["User.Created", "User.Registered"]
+    registered = mine[1][1]
+    assert registered["data"] == {
+        "userId": created.user_id,
+        "primaryEmail": f"{name}@corp.example.com",
+        "ssoConnectorId": None,
+    }
+    assert registered.get("actor") is None
 
 
 async def test_create_refuses_a_taken_or_malformed_username(

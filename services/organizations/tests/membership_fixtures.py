@@ -1,5 +1,6 @@
 """Fixtures of the organization and membership tests: rows other contexts own (applications, users with a
-primary email), rows the organization template routes would write (roles, scopes), and readers of the outbox."""
+primary email, enterprise SSO connectors), rows the organization template routes would write (roles, scopes),
+and readers of the outbox."""
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 from gatehouse_platform.db import create_engine
 from gatehouse_schema.ids import generate_id
 from gatehouse_schema.tables.identity import users
-from gatehouse_schema.tables.management import applications
+from gatehouse_schema.tables.management import applications, sso_connectors
 from gatehouse_schema.tables.organizations import (
     organization_role_scope_relations,
     organization_roles,
@@ -56,6 +57,32 @@ def make_app(engine: AsyncEngine) -> Callable[..., Awaitable[str]]:
                 )
             )
         return app_id
+
+    return make
+
+
+@pytest_asyncio.fixture(scope="session")
+def make_sso_connector(engine: AsyncEngine) -> Callable[..., Awaitable[str]]:
+    """Writes a management-owned enterprise SSO connector row (as management would)."""
+
+    async def make(name: str | None = None) -> str:
+        connector_id = generate_id(12)
+        async with engine.begin() as conn:
+            await conn.execute(
+                sa.insert(sso_connectors).values(
+                    tenant_id=TENANT,
+                    id=connector_id,
+                    provider_name="OIDC",
+                    connector_name=name or f"sso-{connector_id}",
+                    config={"clientId": "client", "clientSecret": "secret", "issuer": "https://idp.example.com"},
+                    domains=["corp.example.com"],
+                    branding={"logo": "https://cdn.example.com/corp.svg"},
+                    sync_profile=False,
+                    enable_token_storage=False,
+                    created_at=sa.func.now(),
+                )
+            )
+        return connector_id
 
     return make
 

@@ -33,8 +33,6 @@ CONSENT_OPERATIONS: set[Operation] = {
     ("POST", CONSENT_PATH),
     ("DELETE", CONSENT_PATH + "/{organizationId}"),
 }
-# just-in-time provisioning by enterprise SSO connector: needs SSO connectors, which Gatehouse does not have yet
-SSO_CONNECTOR_JIT = "/jit/sso-connectors"
 
 
 @pytest.fixture(scope="module")
@@ -52,14 +50,12 @@ def _wanted(contract: Operations, group: str) -> Operations:
         return {k: op for k, op in contract.items() if k in MEMBERSHIP_OPERATIONS}
     if group == "Consent organizations":
         return {k: op for k, op in contract.items() if k in CONSENT_OPERATIONS and first_tag(op) == "Applications"}
-    if group == "Organizations":
-        return {k: op for k, op in contract.items() if first_tag(op) == group and SSO_CONNECTOR_JIT not in k[1]}
     return {k: op for k, op in contract.items() if first_tag(op) == group}
 
 
 # How many operations each group has in the contract: a guard against selecting nothing.
 EXPECTED_COUNTS = {
-    "Organizations": 32,  # with the 8 just-in-time email domain and role operations
+    "Organizations": 36,  # with the 12 just-in-time email domain, SSO connector and role operations
     "Organization invitations": 6,
     "Organization roles": 13,
     "Organization scopes": 5,
@@ -78,15 +74,13 @@ def test_operations_match_logto(group: str, contract: Operations, ours: Operatio
     )
 
 
-def test_only_the_sso_connector_jit_operations_of_organizations_are_left_out(
+def test_every_organizations_operation_is_served_sso_connector_jit_included(
     contract: Operations, ours: Operations
 ) -> None:
     organizations = {k for k, op in contract.items() if first_tag(op) == "Organizations"}
-    left_out = {k for k in organizations if SSO_CONNECTOR_JIT in k[1]}
-    assert len(left_out) == 4
-    assert len(organizations - left_out) == EXPECTED_COUNTS["Organizations"]
-    assert all(path.startswith("/api/organizations/{id}/jit/sso-connectors") for _, path in left_out)
-    assert not left_out & set(ours)
+    sso_connector_jit = {k for k in organizations if "/jit/sso-connectors" in k[1]}
+    assert len(sso_connector_jit) == 4
+    assert organizations <= set(ours)
 
 
 def test_the_applications_operations_served_here_are_the_membership_and_consent_ones(

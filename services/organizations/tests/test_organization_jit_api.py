@@ -1,18 +1,22 @@
-"""An organization's just-in-time provisioning rules: email domains and default organization roles, with
-Logto's status codes and error codes."""
+"""An organization's just-in-time provisioning rules: email domains, enterprise SSO connectors and default
+organization roles, with Logto's status codes and error codes."""
 
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from gatehouse_schema.tables.organizations import organization_jit_email_domains, organization_jit_roles
+from gatehouse_schema.tables.organizations import (
+    organization_jit_email_domains,
+    organization_jit_roles,
+    organization_jit_sso_connectors,
+)
 from httpx import AsyncClient, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from .membership_fixtures import engine, make_role, new_organization
+from .membership_fixtures import engine, make_role, make_sso_connector, new_organization
 
-__all__ = ["engine", "make_role"]  # fixtures used by name
+__all__ = ["engine", "make_role", "make_sso_connector"]  # fixtures used by name
 
 
 def error(response: Response, status: int, code: str) -> None:
@@ -37,6 +41,10 @@ def roles_url(organization_id: str) -> str:
     return f"/api/organizations/{organization_id}/jit/roles"
 
 
+def connectors_url(organization_id: str) -> str:
+    return f"/api/organizations/{organization_id}/jit/sso-connectors"
+
+
 async def listed_domains(client: AsyncClient, auth: dict[str, str], organization_id: str) -> list[str]:
     response = await client.get(domains_url(organization_id), headers=auth)
     assert response.status_code == 200, response.text
@@ -47,6 +55,12 @@ async def listed_roles(client: AsyncClient, auth: dict[str, str], organization_i
     response = await client.get(roles_url(organization_id), headers=auth)
     assert response.status_code == 200, response.text
     return [r["id"] for r in response.json()]
+
+
+async def listed_connectors(client: AsyncClient, auth: dict[str, str], organization_id: str) -> list[str]:
+    response = await client.get(connectors_url(organization_id), headers=auth)
+    assert response.status_code == 200, response.text
+    return [c["id"] for c in response.json()]
 
 
 # email domains
@@ -126,15 +140,21 @@ async def test_domain_bodies_are_checked(client: AsyncClient, auth: dict[str, st
 
 
 async def test_deleting_the_organization_deletes_its_rules(
-    client: AsyncClient, auth: dict[str, str], make_role: Callable[..., Any], engine: AsyncEngine
+    client: AsyncClient,
+    auth: dict[str, str],
+    make_role: Callable[..., Any],
+    make_sso_connector: Callable[..., Any],
+    engine: AsyncEngine,
 ) -> None:
     org = await org_id(client, auth)
-    role = await make_role()
+    role, connector = await make_role(), await make_sso_connector()
     assert (await client.post(domains_url(org), json={"emailDomain": domain()}, headers=auth)).status_code == 201
     assert (await client.post(roles_url(org), json={"organizationRoleIds": [role]}, headers=auth)).status_code == 201
+    response = await client.post(connectors_url(org), json={"ssoConnectorIds": [connector]}, headers=auth)
+    assert response.status_code == 201
     assert (await client.delete(f"/api/organizations/{org}", headers=auth)).status_code == 204
     async with engine.connect() as conn:
-        for table in (organization_jit_email_domains, organization_jit_roles):
+        for table in (organization_jit_email_domains, organization_jit_roles, organization_jit_sso_connectors):
             count = await conn.execute(sa.select(sa.func.count()).where(table.c.organization_id == org))
             assert count.scalar_one() == 0, table.name
 
@@ -242,3 +262,101 @@ async def test_machine_to_machine_roles_are_accepted_as_in_logto(
     role = await make_role(type="MachineToMachine")
     assert (await client.post(roles_url(org), json={"organizationRoleIds": [role]}, headers=auth)).status_code == 201
     assert await listed_roles(client, auth, org) == [role]
+
+
+# enterprise SSO connectors
+
+
+async def test_sso_connectors_are_added_listed_and_removed(
+    client: AsyncClient, auth: dict[str, str], make_sso_connector: Callable[..., Any]
+) -> None:
+    org = await org_id(client, auth)
+    first, second = sorted([await make_sso_connector(), await make_sso_connector()])
+    body = {"ssoConnectorIds": [second, first, second]}
+    response = await client.post(connectors_url(org), json=body, headers=auth)
+    assert response.status_code == 201, response.text
+    response = await client.get(connectors_url(org), headers=auth)
+    assert "Total-Number" not in response.headers  # no pagination unless asked for, as in Logto
+    listed = response.json()
+    assert [c["id"] for c in listed] == [first, second]
+    assert listed[0] == {  # Logto's SsoConnector row, config included
+        "tenantId": "default",
+        "id": first,
+        "providerName": "OIDC",
+        "connectorName": f"sso-{first}",
+        "config": {"clientId": "client", "clientSecret": "secret", "issuer": "https://idp.example.com"},
+        "domains": ["corp.example.com"],
+        "branding": {"logo": "https://cdn.example.com/corp.svg"},
+        "syncProfile": False,
+        "enableTokenStorage": False,
+        "createdAt": listed[0]["createdAt"],
+    }
+    assert isinstance(listed[0]["createdAt"], int)
+    response = await client.get(connectors_url(org), params={"page": 2, "page_size": 1}, headers=auth)
+    assert response.headers["Total-Number"] == "2"
+    assert [c["id"] for c in response.json()] == [second]
+    assert (await client.delete(f"{connectors_url(org)}/{first}", headers=auth)).status_code == 204
+    assert await listed_connectors(client, auth, org) == [second]
+
+
+async def test_adding_a_connector_the_organization_has_changes_nothing(
+    client: AsyncClient, auth: dict[str, str], make_sso_connector: Callable[..., Any]
+) -> None:
+    org = await org_id(client, auth)
+    held, new = sorted([await make_sso_connector(), await make_sso_connector()])
+    assert (await client.post(connectors_url(org), json={"ssoConnectorIds": [held]}, headers=auth)).status_code == 201
+    response = await client.post(connectors_url(org), json={"ssoConnectorIds": [held, new]}, headers=auth)
+    assert response.status_code == 201
+    assert await listed_connectors(client, auth, org) == [held, new]
+
+
+async def test_unknown_connectors_or_organization_are_422(
+    client: AsyncClient, auth: dict[str, str], make_sso_connector: Callable[..., Any]
+) -> None:
+    org = await org_id(client, auth)
+    connector = await make_sso_connector()
+    code = "entity.relation_foreign_key_not_found"
+    body = {"ssoConnectorIds": [connector, "nope"]}
+    error(await client.post(connectors_url(org), json=body, headers=auth), 422, code)
+    body = {"ssoConnectorIds": [connector]}
+    error(await client.post(connectors_url("no-such-org"), json=body, headers=auth), 422, code)
+    error(await client.put(connectors_url("no-such-org"), json=body, headers=auth), 422, code)
+    response = await client.put(connectors_url("no-such-org"), json={"ssoConnectorIds": []}, headers=auth)
+    assert response.status_code == 204  # nothing to write, as in Logto
+    assert await listed_connectors(client, auth, org) == []
+
+
+async def test_listing_connectors_of_an_unknown_organization_is_404(client: AsyncClient, auth: dict[str, str]) -> None:
+    error(await client.get(connectors_url("no-such-org"), headers=auth), 404, "entity.not_exists_with_id")
+
+
+async def test_replacing_connectors(
+    client: AsyncClient, auth: dict[str, str], make_sso_connector: Callable[..., Any]
+) -> None:
+    org = await org_id(client, auth)
+    old, new = await make_sso_connector(), await make_sso_connector()
+    assert (await client.post(connectors_url(org), json={"ssoConnectorIds": [old]}, headers=auth)).status_code == 201
+    response = await client.put(connectors_url(org), json={"ssoConnectorIds": [new, "nope"]}, headers=auth)
+    error(response, 422, "entity.relation_foreign_key_not_found")
+    assert await listed_connectors(client, auth, org) == [old]  # unchanged
+    response = await client.put(connectors_url(org), json={"ssoConnectorIds": [new, new]}, headers=auth)
+    assert response.status_code == 204, response.text
+    assert await listed_connectors(client, auth, org) == [new]
+    assert (await client.put(connectors_url(org), json={"ssoConnectorIds": []}, headers=auth)).status_code == 204
+    assert await listed_connectors(client, auth, org) == []
+
+
+async def test_removing_a_connector_the_organization_lacks_is_404(
+    client: AsyncClient, auth: dict[str, str], make_sso_connector: Callable[..., Any]
+) -> None:
+    org = await org_id(client, auth)
+    connector = await make_sso_connector()
+    error(await client.delete(f"{connectors_url(org)}/{connector}", headers=auth), 404, "entity.not_found")
+
+
+async def test_connector_bodies_are_checked(client: AsyncClient, auth: dict[str, str]) -> None:
+    org = await org_id(client, auth)
+    for body in ({"ssoConnectorIds": []}, {"ssoConnectorIds": [""]}, {"ssoConnectorIds": "x"}, {}):
+        error(await client.post(connectors_url(org), json=body, headers=auth), 400, "guard.invalid_input")
+    for body in ({"ssoConnectorIds": [""]}, {}):
+        error(await client.put(connectors_url(org), json=body, headers=auth), 400, "guard.invalid_input")

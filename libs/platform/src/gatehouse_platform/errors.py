@@ -130,6 +130,16 @@ MESSAGES: dict[str, str] = {
     "account_center.field_not_enabled": "The field is not enabled.",
     "verification_record.permission_denied": "Permission denied, please re-authenticate.",
     "verification_record.not_found": "Verification record not found.",
+    "verification_record.social_verification.invalid_target": (
+        "Invalid verification record. Expected {expected} but got {actual}."
+    ),
+    "verification_record.social_verification.token_response_not_found": (
+        "Token response not found. Please check that token storage is supported and enabled for the social connector."
+    ),
+    "user.identity_not_exists_in_current_user": (
+        "The specified identity does not exist in the current user account. Please link the identity before proceeding."
+    ),
+    "user.last_sign_in_method_required": "You cannot remove the last sign-in method of your account.",
     "user.username_required": "Username is a required identifier. You can not set it to null.",
     "session.mfa.mfa_factor_not_enabled": "MFA factor is not enabled.",
     "session.interaction_not_found": "Interaction session not found. Please go back and start the session again.",

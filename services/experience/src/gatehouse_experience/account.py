@@ -60,6 +60,12 @@ def bearer_token(authorization: str | None) -> str:
     return authorization[len(BEARER) + 1 :]
 
 
+def has_verification_method(user: User) -> bool:
+    """Logto's `hasSecurityVerificationMethod`: a password, primary email or phone to verify the user with; a
+    user without one changes what needs a verification record without it."""
+    return user.has_password or bool(user.primary_email) or bool(user.primary_phone)
+
+
 def scoped_profile(user: User, scopes: frozenset[str]) -> dict[str, Any]:
     """Logto's `getScopedProfile`: the fields the token's scopes grant (no SSO identities: Gatehouse has none)."""
     data: dict[str, Any] = msgspec.to_builtins(user)
@@ -158,8 +164,7 @@ class AccountApi:
         """`POST /api/my-account/password`: a verified record of this user, unless the user has no password, email
         or phone to verify with (setting a first password); then the sign-in experience's password policy."""
         user = caller.user
-        has_method = user.has_password or bool(user.primary_email) or bool(user.primary_phone)
-        if has_method:
+        if has_verification_method(user):
             await self.verifications.require_identity_verified(tenant_id, user.id, verification_id)
         caller.editable("password")
         async with self.engine.connect() as conn:

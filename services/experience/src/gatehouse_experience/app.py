@@ -6,8 +6,18 @@ from gatehouse_platform.service import ServiceContext, component, create_service
 from litestar import Litestar
 
 from gatehouse_experience.account import AccountApi
+from gatehouse_experience.account_identities import AccountIdentities
 from gatehouse_experience.account_security import AccountSecurity
-from gatehouse_experience.api import account, account_security, experience, profile, social, sso, verifications
+from gatehouse_experience.api import (
+    account,
+    account_identities,
+    account_security,
+    experience,
+    profile,
+    social,
+    sso,
+    verifications,
+)
 from gatehouse_experience.config import ExperienceSettings
 from gatehouse_experience.interactions import InteractionStore
 from gatehouse_experience.registration import RegistrationFlow
@@ -16,7 +26,16 @@ from gatehouse_experience.social import SocialVerifications
 from gatehouse_experience.sso import SsoVerifications
 from gatehouse_experience.verifications import SqlVerificationRecords, Verifications
 
-COMPONENTS = ("sign_in", "registration", "social", "sso", "account", "account_security", "verifications")
+COMPONENTS = (
+    "sign_in",
+    "registration",
+    "social",
+    "sso",
+    "account",
+    "account_security",
+    "account_identities",
+    "verifications",
+)
 
 
 async def setup(ctx: ServiceContext) -> None:
@@ -31,6 +50,7 @@ async def setup(ctx: ServiceContext) -> None:
     ctx.components["verifications"] = checks
     ctx.components["account"] = AccountApi(ctx.engine, ctx.rpc, checks)
     ctx.components["account_security"] = AccountSecurity(ctx.engine, ctx.rpc, checks)
+    ctx.components["account_identities"] = AccountIdentities(ctx.rpc, checks)
 
 
 def create_app(settings: ExperienceSettings | None = None) -> Litestar:
@@ -44,6 +64,7 @@ def create_app(settings: ExperienceSettings | None = None) -> Litestar:
             *sso.ROUTES,
             *account.ROUTES,
             *account_security.ROUTES,
+            *account_identities.ROUTES,
             *verifications.ROUTES,
         ],
         schema="experience",

@@ -12,7 +12,8 @@ runs here, outside any transaction, with the connector's config (`queries.manage
 connector's round trip is identity's (`saml.begin`, `saml.result`: its assertion consumer service is an
 identity route). When the connector stores tokens, identity seals the provider's token set at once
 (`secret.seal_token_set`): the record keeps only the envelope, and identity keeps it in its vault when the
-sign-in is submitted (`user.social_sign_in`) or the user is created (`user.create`).
+sign-in is submitted (`user.social_sign_in`) or the user is created (`user.create`). The Account API's social
+verification records (`verifications.py`) run the same round trip (`begin_round_trip`, `finish_round_trip`).
 
 Logto's rules, in its order: an unknown connector is 404 `entity.not_found` when asking for the URI and 422
 `session.invalid_connector_id` when verifying; a connector that is not social is 400 `connector.unexpected_type`
@@ -90,26 +91,71 @@ def provider_tokens(tokens: TokenSet) -> ProviderTokens:
     )
 
 
+async def connector_of(
+    conn: AsyncConnection, tenant_id: str, connector_id: str
+) -> tuple[ConnectorRecord, ConnectorFactory] | None:
+    """The connector row and its factory; None when there is no such connector (or no factory for it)."""
+    record = await connector(conn, tenant_id, connector_id)
+    factory = None if record is None else FACTORIES.get(record.connector_id)
+    return None if record is None or factory is None else (record, factory)
+
+
+async def begin_round_trip(
+    rpc: RpcClient,
+    record: ConnectorRecord,
+    factory: ConnectorFactory,
+    state: str,
+    redirect_uri: str,
+    scope: str | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """The provider's authorization URI and the connector session to keep until the browser is back (Logto's
+    `connectorSession`: the `state` and `redirectUri`, and identity's SAML session). `scope`, when given, replaces
+    the connector's configured scope (Logto's `socialAuthorizationUrlPayloadGuard.scope`)."""
+    session: dict[str, Any] = {"state": state, "redirectUri": redirect_uri}
+    if factory.id == SAML:
+        begin = SamlBegin(kind="social", connector_id=record.id, redirect_uri=redirect_uri, state=state)
+        started = await rpc.call("identity", SAML_BEGIN, begin, SamlStarted)
+        session["samlSessionId"] = started.session_id
+        return started.authorization_uri, session
+    config = {**record.config, "scope": scope} if scope else record.config
+    return factory.authorization_uri(config, state, redirect_uri), session
+
+
+async def finish_round_trip(
+    rpc: RpcClient,
+    record: ConnectorRecord,
+    factory: ConnectorFactory,
+    session: dict[str, Any],
+    connector_data: dict[str, Any],
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The provider's round trip for the browser's `connector_data` and the kept `session` (no transaction open):
+    Logto's social user info, and the token set sealed by identity when the connector stores tokens."""
+    if factory.id == SAML:
+        request = SamlResult(kind="social", connector_id=record.id, session_id=str(session.get("samlSessionId")))
+        return (await rpc.call("identity", SAML_RESULT, request, AccountDocument)).body, None
+    data = {**connector_data, "state": session.get("state"), "redirectUri": session.get("redirectUri")}
+    async with aiohttp.ClientSession() as http:
+        result = await factory.user_info(http, record.config, data)
+    token_set = None
+    if record.enable_token_storage and factory.metadata.is_token_storage_supported is True:
+        tokens = provider_tokens(result.tokens)
+        sealed = await rpc.call("identity", SECRET_SEAL_TOKEN_SET, tokens, SealedTokenSet, timeout=SEAL_TIMEOUT)
+        token_set = None if sealed.sealed is None else msgspec.to_builtins(sealed)
+    return msgspec.to_builtins(result.user_info), token_set
+
+
 class SocialVerifications(InteractionAccess):
     def __init__(self, engine: AsyncEngine, rpc: RpcClient, store: InteractionStore) -> None:
         self.engine = engine
         self.rpc = rpc
         self.store = store
 
-    @staticmethod
-    async def _connector(
-        conn: AsyncConnection, tenant_id: str, connector_id: str
-    ) -> tuple[ConnectorRecord, ConnectorFactory] | None:
-        record = await connector(conn, tenant_id, connector_id)
-        factory = None if record is None else FACTORIES.get(record.connector_id)
-        return None if record is None or factory is None else (record, factory)
-
     async def _social_connector(
         self, conn: AsyncConnection, tenant_id: str, connector_id: str
     ) -> tuple[ConnectorRecord, ConnectorFactory]:
         """Logto's `socials.getConnector` for a record's connector: 422 `session.invalid_connector_id` when it is
         gone or not social."""
-        found = await self._connector(conn, tenant_id, connector_id)
+        found = await connector_of(conn, tenant_id, connector_id)
         if found is None or found[1].metadata.type != SOCIAL:
             raise Unprocessable("session.invalid_connector_id", connectorId=connector_id)
         return found
@@ -126,19 +172,13 @@ class SocialVerifications(InteractionAccess):
         if not state or not redirect_uri:
             raise BadRequest("session.insufficient_info")
         async with self.engine.connect() as conn:
-            found = await self._connector(conn, tenant_id, connector_id)
+            found = await connector_of(conn, tenant_id, connector_id)
         if found is None:
             raise NotFound("entity.not_found")
         record, factory = found
         if factory.metadata.type != SOCIAL:
             raise BadRequest("connector.unexpected_type")
-        session: dict[str, Any] = {"state": state, "redirectUri": redirect_uri}
-        if factory.id == SAML:
-            begin = SamlBegin(kind="social", connector_id=connector_id, redirect_uri=redirect_uri, state=state)
-            started = await self.rpc.call("identity", SAML_BEGIN, begin, SamlStarted)
-            uri, session["samlSessionId"] = started.authorization_uri, started.session_id
-        else:
-            uri = factory.authorization_uri(record.config, state, redirect_uri)
+        uri, session = await begin_round_trip(self.rpc, record, factory, state, redirect_uri)
         verification = {
             "id": secrets.token_urlsafe(16),
             "type": SOCIAL,
@@ -173,22 +213,7 @@ class SocialVerifications(InteractionAccess):
         if verification.get("connectorId") != connector_id:
             raise NotFound("session.verification_session_not_found")
         session = verification.get("connectorSession") or {}
-        if factory.id == SAML:
-            request = SamlResult(kind="social", connector_id=connector_id, session_id=str(session.get("samlSessionId")))
-            user_info = (await self.rpc.call("identity", SAML_RESULT, request, AccountDocument)).body
-            token_set = None
-        else:
-            data = {**connector_data, "state": session.get("state"), "redirectUri": session.get("redirectUri")}
-            async with aiohttp.ClientSession() as http:
-                result = await factory.user_info(http, record.config, data)
-            user_info = msgspec.to_builtins(result.user_info)
-            token_set = None
-            if record.enable_token_storage and factory.metadata.is_token_storage_supported is True:
-                tokens = provider_tokens(result.tokens)
-                sealed = await self.rpc.call(
-                    "identity", SECRET_SEAL_TOKEN_SET, tokens, SealedTokenSet, timeout=SEAL_TIMEOUT
-                )
-                token_set = None if sealed.sealed is None else msgspec.to_builtins(sealed)
+        user_info, token_set = await finish_round_trip(self.rpc, record, factory, session, connector_data)
         async with self.engine.begin() as conn:
             locked = await self.store.get(conn, tenant_id, uid, lock=True)
             if locked is None:

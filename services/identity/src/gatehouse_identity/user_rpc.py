@@ -11,7 +11,7 @@ from gatehouse_platform.errors import BadRequest, Forbidden, GatehouseError, Una
 from gatehouse_platform.oauth_errors import OAuthError
 from gatehouse_platform.service import ServiceContext
 from gatehouse_schema.api.users import User
-from gatehouse_schema.events import Actor
+from gatehouse_schema.events import Actor, UserRegistered
 from gatehouse_schema.rpc.identity import (
     USER_CONSUME_BACKUP_CODE,
     USER_CREATE,
@@ -117,7 +117,8 @@ def register_user_rpc(
         """A registration's new user, created as `POST /api/users` creates one (same checks, `User.Created`
         through the outbox); the event has no actor, as nobody is signed in yet. A social registration's
         identity is the user's from the start, its token set kept in the same transaction; so is an enterprise SSO
-        registration's identity."""
+        registration's identity. `User.Registered` follows in the same transaction (the new user's primary email
+        and SSO connector, for organizations' just-in-time provisioning)."""
         identity_keys = {"socialIdentity", "ssoIdentity"}
         fields = {k: v for k, v in msgspec.to_builtins(request).items() if v is not None and k not in identity_keys}
         try:
@@ -134,9 +135,14 @@ def register_user_rpc(
                 await social_links.keep_new_identity(conn, tenant_id, user, social)
             if sso is not None:
                 await sso_identities.keep_new_identity(conn, tenant_id, user.id, sso)
+            registered = UserRegistered(
+                user_id=user.id,
+                primary_email=user.primary_email,
+                sso_connector_id=None if sso is None else sso.sso_connector_id,
+            )
+            await users.outbox.append(conn, registered, tenant_id=tenant_id, actor=None)
 
-        within = keep if social is not None or sso is not None else None
-        user = await users.create(tenant_id, body, None, identities=identities, within=within)
+        user = await users.create(tenant_id, body, None, identities=identities, within=keep)
         return CreatedUser(user_id=user.id)
 
     async def post_sign_in_action(request: PostSignInAction) -> AccountDone:

@@ -1,10 +1,19 @@
 """Components of organizations, their memberships, the user consent organizations of third-party applications,
-invitations and just-in-time provisioning rules, and the consumers that keep memberships, consents and
-invitations consistent."""
+invitations and just-in-time provisioning rules, the consumers that keep memberships, consents, invitations and
+JIT rules consistent, and those that provision users just in time."""
 
 from gatehouse_platform.consumer import EventConsumer
 from gatehouse_platform.service import ServiceContext
+from gatehouse_schema.events import SsoConnectorDeleted, UserRegistered, UserSsoIdentityLinked
 
+from gatehouse_organizations.events.jit_provisioning import (
+    JIT_SSO_CONNECTORS_CONSUMER,
+    SSO_IDENTITY_LINKS_CONSUMER,
+    USER_REGISTRATIONS_CONSUMER,
+    JitProvisioning,
+    JitSsoConnectorCleanup,
+    subject_of,
+)
 from gatehouse_organizations.events.member_cleanup import (
     APPLICATION_MEMBERSHIPS_CONSUMER,
     USER_MEMBERSHIPS_CONSUMER,
@@ -42,13 +51,18 @@ async def setup(ctx: ServiceContext) -> None:
     ctx.components["organization_invitations"] = OrganizationInvitationService(
         ctx.engine, invitations, organizations, members, ctx.outbox
     )
-    ctx.components["organization_jit"] = OrganizationJitService(ctx.engine, organizations, JitStore())
+    jit = JitStore()
+    ctx.components["organization_jit"] = OrganizationJitService(ctx.engine, organizations, jit)
     s = ctx.settings
     cleanup = MemberCleanup(members, consents, invitations, ctx.outbox)
+    provisioning = JitProvisioning(organizations, members, jit, ctx.outbox)
     # one consumer per subject: NATS before 2.10 allows one filter subject per consumer
-    for durable, subject in (
-        (USER_MEMBERSHIPS_CONSUMER, user_deleted_subject(s.subject_prefix)),
-        (APPLICATION_MEMBERSHIPS_CONSUMER, application_deleted_subject(s.subject_prefix)),
+    for durable, subject, handler in (
+        (USER_MEMBERSHIPS_CONSUMER, user_deleted_subject(s.subject_prefix), cleanup),
+        (APPLICATION_MEMBERSHIPS_CONSUMER, application_deleted_subject(s.subject_prefix), cleanup),
+        (USER_REGISTRATIONS_CONSUMER, subject_of(s.subject_prefix, UserRegistered), provisioning),
+        (SSO_IDENTITY_LINKS_CONSUMER, subject_of(s.subject_prefix, UserSsoIdentityLinked), provisioning),
+        (JIT_SSO_CONNECTORS_CONSUMER, subject_of(s.subject_prefix, SsoConnectorDeleted), JitSsoConnectorCleanup(jit)),
     ):
         consumer = EventConsumer(
             js=ctx.js,
@@ -57,7 +71,7 @@ async def setup(ctx: ServiceContext) -> None:
             inbox_schema="organizations",
             durable=durable,
             filter_subject=subject,
-            handler=cleanup,
+            handler=handler,
             subject_prefix=s.subject_prefix,
             max_deliver=s.consumer_max_deliver,
         )

@@ -15,6 +15,8 @@ from gatehouse_schema.events.identity import (
     UserCreated,
     UserDataUpdated,
     UserDeleted,
+    UserRegistered,
+    UserSsoIdentityLinked,
     UserSuspensionStatusUpdated,
 )
 from gatehouse_schema.events.management import (
@@ -103,6 +105,8 @@ CATALOGUE: tuple[type[EventData], ...] = (
     UserDataUpdated,
     UserDeleted,
     UserSuspensionStatusUpdated,
+    UserRegistered,
+    UserSsoIdentityLinked,
 )
 
 __all__ = [
@@ -153,6 +157,8 @@ __all__ = [
     "UserCreated",
     "UserDataUpdated",
     "UserDeleted",
+    "UserRegistered",
+    "UserSsoIdentityLinked",
     "UserSuspensionStatusUpdated",
     "event_subject",
     "make_event",

@@ -50,6 +50,38 @@ class UserSuspensionStatusUpdated(_UserEvent, kw_only=True, rename="camel"):
     description: ClassVar[str] = "A user was suspended or reinstated (`data.isSuspended`)."
 
 
+class UserRegistered(EventData, kw_only=True, rename="camel"):
+    context: ClassVar[str] = "identity"
+    event_type: ClassVar[str] = "User.Registered"
+    description: ClassVar[str] = (
+        "A user registered through the Experience API (`user.create`, in the transaction that creates them, "
+        "besides `User.Created`): their `primaryEmail` and, for an enterprise SSO registration, the "
+        "`ssoConnectorId` it came through. Organizations provisions the user just in time by them (the connector's "
+        "organizations, else the email domain's). Gatehouse's own: not delivered to webhooks."
+    )
+    user_id: str
+    primary_email: str | None
+    sso_connector_id: str | None
+
+    def entity_id(self) -> str:
+        return self.user_id
+
+
+class UserSsoIdentityLinked(EventData, kw_only=True, rename="camel"):
+    context: ClassVar[str] = "identity"
+    event_type: ClassVar[str] = "User.SsoIdentity.Linked"
+    description: ClassVar[str] = (
+        "An enterprise SSO identity was linked to an existing user at an Experience API sign-in's submit (Logto's "
+        "link by the IdP's email, `user.sso_sign_in`): organizations provisions the user just in time by the "
+        "connector. Gatehouse's own: not delivered to webhooks."
+    )
+    user_id: str
+    sso_connector_id: str
+
+    def entity_id(self) -> str:
+        return self.user_id
+
+
 class TokenConfigUpdated(EventData, kw_only=True, rename="camel"):
     context: ClassVar[str] = "identity"
     event_type: ClassVar[str] = "TokenConfig.Updated"

@@ -45,4 +45,11 @@ CREATE TABLE experience.verification_records (
 CREATE INDEX verification_records_expires_at ON experience.verification_records (expires_at);
 """,
     ),
+    Migration(
+        5,
+        "account api verification record data",
+        # what a record keeps besides its state: a social record's connector, connector session, the provider's
+        # user info and the sealed token set (Logto's record `data`)
+        "ALTER TABLE experience.verification_records ADD COLUMN data jsonb NOT NULL DEFAULT '{}';",
+    ),
 ]

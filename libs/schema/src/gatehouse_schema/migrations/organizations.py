@@ -215,4 +215,23 @@ CREATE TABLE organizations.organization_jit_roles (
 CREATE INDEX organization_jit_roles_role ON organizations.organization_jit_roles (tenant_id, organization_role_id);
 """,
     ),
+    Migration(
+        6,
+        "just-in-time provisioning enterprise SSO connectors",
+        """
+-- the connectors are management's: no foreign key to them; the `organizations-jit-sso-connectors` consumer drops
+-- the rows of a deleted connector
+CREATE TABLE organizations.organization_jit_sso_connectors (
+    tenant_id varchar(21) NOT NULL,
+    organization_id varchar(21) NOT NULL,
+    sso_connector_id varchar(128) NOT NULL,
+    PRIMARY KEY (tenant_id, organization_id, sso_connector_id),
+    FOREIGN KEY (tenant_id, organization_id)
+        REFERENCES organizations.organizations (tenant_id, id) ON DELETE CASCADE
+);
+-- provisioning (and the deleted connector's cleanup) looks the organizations of a connector up
+CREATE INDEX organization_jit_sso_connectors_connector
+    ON organizations.organization_jit_sso_connectors (tenant_id, sso_connector_id);
+""",
+    ),
 ]

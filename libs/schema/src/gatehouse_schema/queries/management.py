@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gatehouse_schema.api.applications import Application, CustomClientMetadata, OidcClientMetadata
 from gatehouse_schema.api.resources import Resource
 from gatehouse_schema.api.roles import ScopeWithResource
+from gatehouse_schema.api.sso_connectors import SsoConnector
 from gatehouse_schema.sso import PROVIDER_TYPES, ProviderType
 from gatehouse_schema.tables import management as t
 
@@ -377,6 +378,40 @@ async def sso_connectors(conn: AsyncConnection, tenant_id: str) -> list[SsoConne
     s = t.sso_connectors
     query = sa.select(s).where(s.c.tenant_id == tenant_id).order_by(s.c.created_at, s.c.id)
     return [_sso_connector_from_row(row) for row in await conn.execute(query)]
+
+
+async def existing_sso_connector_ids(conn: AsyncConnection, tenant_id: str, ids: Sequence[str]) -> set[str]:
+    """Which of these enterprise SSO connector ids exist."""
+    if not ids:
+        return set()
+    s = t.sso_connectors
+    rows = await conn.execute(sa.select(s.c.id).where(s.c.tenant_id == tenant_id, s.c.id.in_(list(ids))))
+    return set(rows.scalars())
+
+
+def linked_sso_connectors_select(tenant_id: Any, link_sso_connector_id: Any) -> sa.Select[Any]:
+    """A statement (not run): the enterprise SSO connectors (columns `sso_connector_from_row` reads) a link
+    table's rows name, joined on `link_sso_connector_id` (a column of the link table). The caller adds its
+    conditions on the link table, its order and LIMIT. A link whose connector no longer exists gives no row."""
+    s = t.sso_connectors
+    on = sa.and_(s.c.tenant_id == tenant_id, s.c.id == link_sso_connector_id)
+    return sa.select(s).join_from(link_sso_connector_id.table, s, on)
+
+
+def sso_connector_from_row(row: Any) -> SsoConnector:
+    """Logto's `SsoConnector` row (config included, as Logto returns it)."""
+    return SsoConnector(
+        tenant_id=row.tenant_id,
+        id=row.id,
+        provider_name=row.provider_name,
+        connector_name=row.connector_name,
+        config=row.config,
+        domains=list(row.domains),
+        branding=row.branding,
+        sync_profile=row.sync_profile,
+        enable_token_storage=row.enable_token_storage,
+        created_at=int(row.created_at.timestamp() * 1000),
+    )
 
 
 class SamlSigningKeyRecord(msgspec.Struct, frozen=True, kw_only=True):

@@ -405,6 +405,50 @@ class SocialAccessToken(msgspec.Struct, kw_only=True, rename="camel"):
     target: str
 
 
+# The Account API's social identities (`POST`/`DELETE /api/my-account/identities`, `PUT
+# /api/my-account/identities/{target}/access-token`): experience runs the provider round trip of a social
+# verification record and has checked the caller, the account center and the records; identity applies Logto's
+# rules on the user and keeps the sealed token set in its vault.
+
+USER_LINK_SOCIAL = "user.link_social"
+
+
+class LinkSocial(msgspec.Struct, kw_only=True, rename="camel"):
+    """Links the verified `identity` to the user -> AccountDone, in one transaction: 422
+    `user.identity_already_in_use` when another user has it, 400 `user.identity_already_in_use` when the user has
+    an identity at its target already (Logto's `POST /api/my-account/identities` replaces none); `User.Data.Updated`
+    with the user as actor; its token set kept in the vault when its connector (still) stores tokens."""
+
+    user_id: str
+    identity: SocialIdentity
+
+
+USER_UNLINK_SOCIAL = "user.unlink_social"
+
+
+class UnlinkSocial(msgspec.Struct, kw_only=True, rename="camel"):
+    """Removes the user's identity at `target` -> AccountDone (`User.Data.Updated`, the user as actor): 404
+    `user.identity_not_exist` when there is none, 400 `user.last_sign_in_method_required` when the user would have
+    no identifier left (username, primary email or phone, another social or an enterprise SSO identity)."""
+
+    user_id: str
+    target: str
+
+
+USER_KEEP_SOCIAL_TOKEN_SET = "user.keep_social_token_set"
+
+
+class KeepSocialTokenSet(msgspec.Struct, kw_only=True, rename="camel"):
+    """Keeps the token set of a verified `identity` for the user's identity at its target (it replaces the kept
+    one) -> AccountDocument `{access_token, scope?, token_type?, expires_in?}` of the kept tokens: 422
+    `user.identity_not_exists_in_current_user` unless the identity is the user's, 422
+    `verification_record.social_verification.token_response_not_found` without a sealed token set (or when its
+    connector no longer stores tokens)."""
+
+    user_id: str
+    identity: SocialIdentity
+
+
 SAML_BEGIN = "saml.begin"
 SAML_RESULT = "saml.result"
 

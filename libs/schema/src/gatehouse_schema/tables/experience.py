@@ -37,5 +37,7 @@ verification_records = sa.Table(
     sa.Column("verified", sa.Boolean, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    # a `Social` record's `connectorId`, `connectorSession`, `socialUserInfo` and sealed `tokenSet`
+    sa.Column("data", JSONB, nullable=False),
     schema=SCHEMA,
 )

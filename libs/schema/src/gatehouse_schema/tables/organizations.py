@@ -171,3 +171,14 @@ organization_jit_roles = sa.Table(
     sa.Column("organization_role_id", sa.String(21), primary_key=True),
     schema=SCHEMA,
 )
+
+#: just-in-time provisioning: users who sign up (or first sign in) through one of these enterprise SSO connectors
+#: (management's, no foreign key) join the organization
+organization_jit_sso_connectors = sa.Table(
+    "organization_jit_sso_connectors",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("organization_id", sa.String(21), primary_key=True),
+    sa.Column("sso_connector_id", sa.String(128), primary_key=True),
+    schema=SCHEMA,
+)

@@ -10,7 +10,12 @@ The Experience API's social sign-in and registration run the provider round trip
 them over RPC: `secret.seal_token_set` seals the provider's tokens (experience keeps only the envelope),
 `user.identify_social` finds the user of the identity (or the related user of its verified phone or email),
 `user.social_sign_in` applies a sign-in at submit (linked identity, synced name and avatar, token set) and
-`user.create` keeps a registration's identity and token set with `keep_new_identity`."""
+`user.create` keeps a registration's identity and token set with `keep_new_identity`.
+
+The Account API's social identities are served the same way: experience runs the round trip of a social
+verification record, `user.link_social` links its identity to the signed-in user, `user.unlink_social` removes
+one, `user.keep_social_token_set` keeps a record's token set for the user's identity and `user.social_access_token`
+reads the kept access token."""
 
 import time
 from typing import Any
@@ -19,7 +24,7 @@ import aiohttp
 import msgspec
 import structlog
 from gatehouse_connectors import FACTORIES, TokenSet
-from gatehouse_platform.errors import NotFound, Unauthorized, Unprocessable
+from gatehouse_platform.errors import BadRequest, NotFound, Unauthorized, Unprocessable
 from gatehouse_platform.service import ServiceContext
 from gatehouse_schema.api.users import User
 from gatehouse_schema.events import Actor
@@ -28,17 +33,23 @@ from gatehouse_schema.queries.management import ConnectorRecord, connector
 from gatehouse_schema.rpc.identity import (
     SECRET_SEAL_TOKEN_SET,
     USER_IDENTIFY_SOCIAL,
+    USER_KEEP_SOCIAL_TOKEN_SET,
+    USER_LINK_SOCIAL,
     USER_SOCIAL_ACCESS_TOKEN,
     USER_SOCIAL_SIGN_IN,
+    USER_UNLINK_SOCIAL,
     AccountDocument,
     AccountDone,
     IdentifySocial,
+    KeepSocialTokenSet,
+    LinkSocial,
     ProviderTokens,
     SealedSecret,
     SealedTokenSet,
     SocialAccessToken,
     SocialIdentity,
     SocialSignIn,
+    UnlinkSocial,
     VerifiedUser,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -62,6 +73,18 @@ def token_set_metadata(tokens: TokenSet) -> dict[str, Any]:
     if isinstance(tokens.expires_at, int):
         metadata["expiresAt"] = tokens.expires_at
     return metadata
+
+
+def token_response(access_token: str, metadata: dict[str, Any]) -> dict[str, Any]:
+    """Logto's `formatTokenResponse`: the access token with the kept set's scope, type and seconds left."""
+    body: dict[str, Any] = {"access_token": access_token}
+    if isinstance(metadata.get("scope"), str):
+        body["scope"] = metadata["scope"]
+    if isinstance(metadata.get("tokenType"), str):
+        body["token_type"] = metadata["tokenType"]
+    if isinstance(metadata.get("expiresAt"), int):
+        body["expires_in"] = max(0, metadata["expiresAt"] - int(time.time()))
+    return body
 
 
 def sealed_tokens(tokens: TokenSet) -> bytes:
@@ -123,8 +146,9 @@ class SocialLinkService:
         return identities
 
     def register_rpc(self, ctx: ServiceContext) -> None:
-        """`user.social_access_token`, for the Account API (experience); `secret.seal_token_set`,
-        `user.identify_social` and `user.social_sign_in`, for the Experience API's social sign-in."""
+        """`user.social_access_token`, `user.link_social`, `user.unlink_social` and `user.keep_social_token_set`,
+        for the Account API (experience); `secret.seal_token_set`, `user.identify_social` and
+        `user.social_sign_in`, for the Experience API's social sign-in."""
         tenant_id = ctx.settings.default_tenant_id
 
         async def social_access_token(request: SocialAccessToken) -> AccountDocument:
@@ -140,7 +164,22 @@ class SocialLinkService:
             await self.sign_in(tenant_id, request)
             return AccountDone(user_id=request.user_id)
 
+        async def link_social(request: LinkSocial) -> AccountDone:
+            await self.link_own(tenant_id, request)
+            return AccountDone(user_id=request.user_id)
+
+        async def unlink_social(request: UnlinkSocial) -> AccountDone:
+            actor = Actor(type="user", id=request.user_id)
+            await self.identities.unlink(tenant_id, request.user_id, request.target, actor, keep_an_identifier=True)
+            return AccountDone(user_id=request.user_id)
+
+        async def keep_social_token_set(request: KeepSocialTokenSet) -> AccountDocument:
+            return AccountDocument(body=await self.keep_own_token_set(tenant_id, request))
+
         ctx.rpc_server.register(USER_SOCIAL_ACCESS_TOKEN, SocialAccessToken, social_access_token)
+        ctx.rpc_server.register(USER_LINK_SOCIAL, LinkSocial, link_social)
+        ctx.rpc_server.register(USER_UNLINK_SOCIAL, UnlinkSocial, unlink_social)
+        ctx.rpc_server.register(USER_KEEP_SOCIAL_TOKEN_SET, KeepSocialTokenSet, keep_social_token_set)
         ctx.rpc_server.register(SECRET_SEAL_TOKEN_SET, ProviderTokens, seal_token_set)
         ctx.rpc_server.register(USER_IDENTIFY_SOCIAL, IdentifySocial, identify_social)
         ctx.rpc_server.register(USER_SOCIAL_SIGN_IN, SocialSignIn, social_sign_in)
@@ -230,15 +269,15 @@ class SocialLinkService:
 
     async def _keep_token_set(
         self, conn: AsyncConnection, tenant_id: str, user_id: str, social: SocialIdentity
-    ) -> None:
+    ) -> bool:
         """The identity's sealed token set replaces the user's one for its target, if its connector (still) stores
-        tokens."""
+        tokens; whether it was kept."""
         token_set = social.token_set
         if token_set is None or token_set.sealed is None:
-            return
+            return False
         record = await connector(conn, tenant_id, social.connector_id)
         if record is None or not record.enable_token_storage:
-            return
+            return False
         await self.secrets.put_token_set(
             conn,
             tenant_id,
@@ -250,6 +289,57 @@ class SocialLinkService:
             sealed=Sealed(**msgspec.structs.asdict(token_set.sealed)),
             metadata=token_set.metadata,
         )
+        return True
+
+    # the Account API's social identities (experience has checked the caller, the account center and the record)
+
+    async def link_own(self, tenant_id: str, request: LinkSocial) -> None:
+        """Logto's `POST /api/my-account/identities`, in its order: another user's identity (422), an identity of
+        the user at the target already (400), then the link and its token set, in one transaction."""
+        social, user_id = request.identity, request.user_id
+        identity_id = str(social.details["id"])
+        store = self.identities.identities
+        async with self.engine.begin() as conn:
+            record = await user_record(self.identities.users, conn, tenant_id, user_id, lock=True)
+            await store.lock_social_identity(conn, tenant_id, social.target, identity_id)
+            if await store.social_identity_owner(conn, tenant_id, social.target, identity_id, user_id):
+                raise Unprocessable("user.identity_already_in_use")
+            if social.target in record.user.identities:
+                raise BadRequest("user.identity_already_in_use")
+            identity = {"userId": identity_id, "details": social.details}
+            actor = Actor(type="user", id=user_id)
+            await self.identities.link_in(conn, tenant_id, user_id, social.target, identity, actor)
+            await self._keep_token_set(conn, tenant_id, user_id, social)
+
+    async def keep_own_token_set(self, tenant_id: str, request: KeepSocialTokenSet) -> dict[str, Any]:
+        """Logto's `PUT /api/my-account/identities/{target}/access-token`: the identity must be the user's (422),
+        its token set is kept in place of the user's one for the target (422 without one); the reply is the kept
+        access token."""
+        social, user_id = request.identity, request.user_id
+        async with self.engine.begin() as conn:
+            owner = await self.identities.identities.social_identity_user(
+                conn, tenant_id, social.target, str(social.details["id"])
+            )
+            if owner != user_id:
+                raise Unprocessable("user.identity_not_exists_in_current_user")
+            access = self._access_token_of(social)
+            if access is None or not await self._keep_token_set(conn, tenant_id, user_id, social):
+                raise Unprocessable("verification_record.social_verification.token_response_not_found")
+        assert social.token_set is not None
+        return token_response(access, social.token_set.metadata)
+
+    def _access_token_of(self, social: SocialIdentity) -> str | None:
+        """The access token in the identity's sealed token set, None when there is none this vault opens."""
+        token_set = social.token_set
+        if token_set is None or token_set.sealed is None or self.vault is None:
+            return None
+        try:
+            kept = msgspec.json.decode(self.vault.open(Sealed(**msgspec.structs.asdict(token_set.sealed))))
+        except VaultKeyError:
+            log.warning("a sealed token set does not open with SECRET_VAULT_KEK")
+            return None
+        access = kept.get("access_token")
+        return access if isinstance(access, str) else None
 
     async def access_token(self, tenant_id: str, user_id: str, target: str) -> dict[str, Any]:
         """The kept access token (Logto's `GET /api/my-account/identities/{target}/access-token`), refreshed
@@ -274,14 +364,7 @@ class SocialLinkService:
         )
         if isinstance(tokens.expires_at, int) and tokens.expires_at <= time.time():
             tokens = await self._refreshed(tenant_id, secret, tokens)
-        body: dict[str, Any] = {"access_token": tokens.access_token}
-        if isinstance(tokens.scope, str):
-            body["scope"] = tokens.scope
-        if isinstance(tokens.token_type, str):
-            body["token_type"] = tokens.token_type
-        if isinstance(tokens.expires_at, int):
-            body["expires_in"] = max(0, tokens.expires_at - int(time.time()))
-        return body
+        return token_response(tokens.access_token, token_set_metadata(tokens))
 
     async def _refreshed(self, tenant_id: str, secret: TokenSetSecret, tokens: TokenSet) -> TokenSet:
         assert self.vault is not None

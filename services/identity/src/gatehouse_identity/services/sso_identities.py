@@ -6,12 +6,13 @@ RPC (Structs in `gatehouse_schema.rpc.identity`): `user.identify_sso` finds the 
 identity id), else the user of the IdP's email (Logto's automatic link by email), with Logto's 404
 `user.identity_not_exist` and 401 `user.suspended`; `user.sso_sign_in` applies a sign-in at submit (the identity
 linked, or its stored detail replaced by the IdP's latest user info; the synced name and avatar); `user.create`
-keeps a new user's identity with `keep_new_identity`. Organization just-in-time provisioning by SSO connector is not
-built (organizations has no such rules yet)."""
+keeps a new user's identity with `keep_new_identity`. A sign-in that links the identity to an existing user appends
+`User.SsoIdentity.Linked` (a registration's `User.Registered` names its connector): organizations provisions the user
+just in time by the connector's rules."""
 
 from gatehouse_platform.errors import NotFound, Unauthorized, Unprocessable
 from gatehouse_platform.service import ServiceContext
-from gatehouse_schema.events import Actor
+from gatehouse_schema.events import Actor, UserSsoIdentityLinked
 from gatehouse_schema.ids import generate_id
 from gatehouse_schema.rpc.identity import (
     USER_IDENTIFY_SSO,
@@ -60,8 +61,9 @@ class SsoIdentityService:
         return SsoUser(user_id=record.user.id, mfa_factors=mfa_factor_types(record), by_email=by_email)
 
     async def sign_in(self, tenant_id: str, request: SsoSignIn) -> None:
-        """Logto's `submit` for an SSO sign-in, in one transaction: the identity linked (`link`) or its detail
-        updated, then the synced name and avatar that differ (`User.Data.Updated`)."""
+        """Logto's `submit` for an SSO sign-in, in one transaction: the identity linked (`link`, with
+        `User.SsoIdentity.Linked`) or its detail updated, then the synced name and avatar that differ
+        (`User.Data.Updated`)."""
         user_id, identity = request.user_id, request.identity
         actor = Actor(type="user", id=user_id)
         store = self.identities.identities
@@ -73,6 +75,8 @@ class SsoIdentityService:
                 raise Unprocessable("user.identity_already_in_use")
             if owner is None and request.link:
                 await self._insert(conn, tenant_id, user_id, identity)
+                linked = UserSsoIdentityLinked(user_id=user_id, sso_connector_id=identity.sso_connector_id)
+                await self.identities.outbox.append(conn, linked, tenant_id=tenant_id, actor=actor)
             elif owner is not None:
                 await store.update_sso_identity_detail(
                     conn, tenant_id, identity.issuer, identity.identity_id, identity.detail

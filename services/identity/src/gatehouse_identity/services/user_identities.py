@@ -3,7 +3,7 @@ Linking through a connector's round trip is `services/social_links.py`."""
 
 from typing import Any
 
-from gatehouse_platform.errors import NotFound, Unprocessable
+from gatehouse_platform.errors import BadRequest, NotFound, Unprocessable
 from gatehouse_platform.outbox import Outbox
 from gatehouse_schema.api.users import User
 from gatehouse_schema.events import Actor
@@ -53,15 +53,29 @@ class UserIdentityService:
         )
         return created, user.identities
 
-    async def unlink(self, tenant_id: str, user_id: str, target: str, actor: Actor | None) -> User:
+    async def unlink(
+        self, tenant_id: str, user_id: str, target: str, actor: Actor | None, *, keep_an_identifier: bool = False
+    ) -> User:
+        """With `keep_an_identifier` (the Account API's unlink, Logto's `assertCanDeleteSocialIdentity`), 400
+        `user.last_sign_in_method_required` when the user would have no identifier left."""
         async with self.engine.begin() as conn:
             record = await user_record(self.users, conn, tenant_id, user_id, lock=True)
             if target not in record.user.identities:
                 raise _not_linked()
             identities = {k: v for k, v in record.user.identities.items() if k != target}
+            if keep_an_identifier and not await self._has_identifier(conn, tenant_id, record.user, identities):
+                raise BadRequest("user.last_sign_in_method_required")
             return await update_user_data(
                 self.users, self.outbox, conn, tenant_id, user_id, {"identities": identities}, ["identities"], actor
             )
+
+    async def _has_identifier(
+        self, conn: AsyncConnection, tenant_id: str, user: User, identities: dict[str, Any]
+    ) -> bool:
+        """Logto's `getUserIdentifierCount(...) > 0` with the social identities left."""
+        if user.username or user.primary_email or user.primary_phone or identities:
+            return True
+        return bool(await self.identities.sso_identities(conn, tenant_id, user.id))
 
     async def social_identity(self, tenant_id: str, user_id: str, target: str) -> dict[str, Any]:
         async with self.engine.connect() as conn:

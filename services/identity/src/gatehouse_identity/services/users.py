@@ -151,7 +151,8 @@ class UserService:
         within: Callable[[AsyncConnection, User], Awaitable[None]] | None = None,
     ) -> User:
         """A new user (`User.Created`); a registration's social `identities` are the user's from the start and
-        `within` runs in the creating transaction (it may refuse the user by raising)."""
+        `within` runs in the creating transaction, after `User.Created` is appended (it may refuse the user by
+        raising, or append events of its own)."""
         password = body.password or None
         digest = body.password_digest or None
         if password and digest:
@@ -195,9 +196,9 @@ class UserService:
             await self._check_collisions(conn, tenant_id, identifiers)
             with _identifier_races():
                 user = await self.store.insert(conn, values)
+            await self.outbox.append(conn, UserCreated(data=user), tenant_id=tenant_id, actor=actor)
             if within is not None:
                 await within(conn, user)
-            await self.outbox.append(conn, UserCreated(data=user), tenant_id=tenant_id, actor=actor)
         return user
 
     async def update(

@@ -1,6 +1,5 @@
 """Routes of an organization's just-in-time provisioning rules (Organizations group, Logto's operation ids):
-email domains and default organization roles. The SSO-connector rules need enterprise SSO connectors, which
-Gatehouse does not have yet: `/jit/sso-connectors` is not served."""
+email domains, enterprise SSO connectors and default organization roles."""
 
 from typing import Annotated, Any
 
@@ -9,17 +8,26 @@ from gatehouse_platform.query import paged
 from gatehouse_platform.tenancy import tenant_of
 from gatehouse_schema.api.organization_template import OrganizationRole
 from gatehouse_schema.api.organizations import OrganizationJitEmailDomain
+from gatehouse_schema.api.sso_connectors import SsoConnector
 from litestar import Request, Response, delete, get, post, put
 from litestar.params import Body
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from gatehouse_organizations.api.organizations_bodies import JitEmailDomain, JitEmailDomains, JitRoles, ReplaceJitRoles
+from gatehouse_organizations.api.organizations_bodies import (
+    JitEmailDomain,
+    JitEmailDomains,
+    JitRoles,
+    JitSsoConnectors,
+    ReplaceJitRoles,
+    ReplaceJitSsoConnectors,
+)
 from gatehouse_organizations.services.organization_jit import OrganizationJitService
 
 TAGS = ["Organizations"]
 AnyRequest = Request[Any, Any, Any]
 DOMAINS = "/api/organizations/{id:str}/jit/email-domains"
 ROLES = "/api/organizations/{id:str}/jit/roles"
+SSO_CONNECTORS = "/api/organizations/{id:str}/jit/sso-connectors"
 
 # email domains
 
@@ -132,9 +140,74 @@ async def delete_organization_jit_role(
     await organization_jit.remove_role(tenant_of(request), id, organizationRoleId)
 
 
+# enterprise SSO connectors
+
+
+@get(
+    SSO_CONNECTORS,
+    operation_id="ListOrganizationJitSsoConnectors",
+    tags=TAGS,
+    summary="Get organization JIT SSO connectors",
+)
+async def list_organization_jit_sso_connectors(
+    request: AnyRequest,
+    organization_jit: OrganizationJitService,
+    id: str,
+    page: str | None = None,
+    page_size: str | None = None,
+) -> Response[list[SsoConnector]]:
+    paging = parse_page(page, page_size, optional=True)  # Logto: every connector when no page is asked for
+    total, items = await organization_jit.sso_connectors(tenant_of(request), id, paging)
+    return paged(items, total, paging)
+
+
+@post(
+    SSO_CONNECTORS,
+    operation_id="CreateOrganizationJitSsoConnector",
+    tags=TAGS,
+    status_code=HTTP_201_CREATED,
+    summary="Add organization JIT SSO connectors",
+)
+async def create_organization_jit_sso_connector(
+    request: AnyRequest, organization_jit: OrganizationJitService, id: str, data: Annotated[JitSsoConnectors, Body()]
+) -> None:
+    await organization_jit.add_sso_connectors(tenant_of(request), id, data.sso_connector_ids)
+
+
+@put(
+    SSO_CONNECTORS,
+    operation_id="ReplaceOrganizationJitSsoConnectors",
+    tags=TAGS,
+    status_code=HTTP_204_NO_CONTENT,
+    summary="Replace organization JIT SSO connectors",
+)
+async def replace_organization_jit_sso_connectors(
+    request: AnyRequest,
+    organization_jit: OrganizationJitService,
+    id: str,
+    data: Annotated[ReplaceJitSsoConnectors, Body()],
+) -> None:
+    await organization_jit.replace_sso_connectors(tenant_of(request), id, data.sso_connector_ids)
+
+
+@delete(
+    SSO_CONNECTORS + "/{ssoConnectorId:str}",
+    operation_id="DeleteOrganizationJitSsoConnector",
+    tags=TAGS,
+    status_code=HTTP_204_NO_CONTENT,
+    summary="Remove organization JIT SSO connector",
+)
+async def delete_organization_jit_sso_connector(
+    request: AnyRequest, organization_jit: OrganizationJitService, id: str, ssoConnectorId: str
+) -> None:
+    await organization_jit.remove_sso_connector(tenant_of(request), id, ssoConnectorId)
+
+
 ROUTES: list[Any] = [
     list_organization_jit_email_domains, create_organization_jit_email_domain,
     replace_organization_jit_email_domains, delete_organization_jit_email_domain,
     list_organization_jit_roles, create_organization_jit_role, replace_organization_jit_roles,
     delete_organization_jit_role,
+    list_organization_jit_sso_connectors, create_organization_jit_sso_connector,
+    replace_organization_jit_sso_connectors, delete_organization_jit_sso_connector,
 ]  # fmt: skip

@@ -111,3 +111,11 @@ class JitRoles(msgspec.Struct, rename="camel"):
 
 class ReplaceJitRoles(msgspec.Struct, rename="camel"):
     organization_role_ids: list[Id]
+
+
+class JitSsoConnectors(msgspec.Struct, rename="camel"):
+    sso_connector_ids: SomeIds
+
+
+class ReplaceJitSsoConnectors(msgspec.Struct, rename="camel"):
+    sso_connector_ids: list[Id]

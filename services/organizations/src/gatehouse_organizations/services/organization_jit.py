@@ -1,11 +1,12 @@
-"""Just-in-time provisioning rules of an organization: email domains and default organization roles.
+"""Just-in-time provisioning rules of an organization: email domains, enterprise SSO connectors and default
+organization roles (the users are provisioned by `events/jit_provisioning.py`).
 
-The status codes and error codes are Logto's, which come from its relation tables: an unknown organization or
-role is 422 `entity.relation_foreign_key_not_found`, a domain the organization has already 422
-`entity.unique_integrity_violation`, removing a domain or role the organization does not have 404
-`entity.not_found`. Adding a role the organization has already changes nothing. Logto validates neither the
-domains (any non-empty string) nor the roles' type, and has no hook events for these rules: neither does this.
-A replacement locks the organization's row, so concurrent replacements run one after the other.
+The status codes and error codes are Logto's, which come from its relation tables: an unknown organization, role
+or SSO connector is 422 `entity.relation_foreign_key_not_found`, a domain the organization has already 422
+`entity.unique_integrity_violation`, removing a domain, role or connector the organization does not have 404
+`entity.not_found`. Adding a role or connector the organization has already changes nothing. Logto validates
+neither the domains (any non-empty string) nor the roles' type, and has no hook events for these rules: neither
+does this. A replacement locks the organization's row, so concurrent replacements run one after the other.
 """
 
 from collections.abc import Sequence
@@ -14,6 +15,8 @@ from gatehouse_platform.errors import NotFound, Unprocessable
 from gatehouse_platform.pagination import Page
 from gatehouse_schema.api.organization_template import OrganizationRole
 from gatehouse_schema.api.organizations import OrganizationJitEmailDomain
+from gatehouse_schema.api.sso_connectors import SsoConnector
+from gatehouse_schema.queries.management import existing_sso_connector_ids
 from gatehouse_schema.queries.organizations import existing_organization_role_ids
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -41,6 +44,10 @@ class OrganizationJitService:
 
     async def _check_roles(self, conn: AsyncConnection, tenant_id: str, role_ids: list[str]) -> None:
         if len(await existing_organization_role_ids(conn, tenant_id, role_ids)) < len(role_ids):
+            raise Unprocessable(UNKNOWN_RELATION)
+
+    async def _check_sso_connectors(self, conn: AsyncConnection, tenant_id: str, connector_ids: list[str]) -> None:
+        if len(await existing_sso_connector_ids(conn, tenant_id, connector_ids)) < len(connector_ids):
             raise Unprocessable(UNKNOWN_RELATION)
 
     # email domains
@@ -110,4 +117,37 @@ class OrganizationJitService:
     async def remove_role(self, tenant_id: str, organization_id: str, role_id: str) -> None:
         async with self.engine.begin() as conn:
             if not await self.jit.remove_roles(conn, tenant_id, organization_id, role_id):
+                raise NotFound("entity.not_found")
+
+    # enterprise SSO connectors
+
+    async def sso_connectors(
+        self, tenant_id: str, organization_id: str, page: Page | None
+    ) -> tuple[int, list[SsoConnector]]:
+        async with self.engine.connect() as conn:
+            await find_organization(self.organizations, conn, tenant_id, organization_id)
+            return await self.jit.sso_connectors(conn, tenant_id, organization_id, page)
+
+    async def add_sso_connectors(self, tenant_id: str, organization_id: str, connector_ids: Sequence[str]) -> None:
+        wanted = _unique(connector_ids)
+        async with self.engine.begin() as conn:
+            if not await self._organization_exists(conn, tenant_id, organization_id):
+                raise Unprocessable(UNKNOWN_RELATION)
+            await self._check_sso_connectors(conn, tenant_id, wanted)
+            await self.jit.add_sso_connectors(conn, tenant_id, organization_id, wanted)
+
+    async def replace_sso_connectors(self, tenant_id: str, organization_id: str, connector_ids: Sequence[str]) -> None:
+        wanted = _unique(connector_ids)
+        async with self.engine.begin() as conn:
+            if not await self._organization_exists(conn, tenant_id, organization_id, lock=True):
+                if wanted:
+                    raise Unprocessable(UNKNOWN_RELATION)
+                return
+            await self._check_sso_connectors(conn, tenant_id, wanted)
+            await self.jit.remove_sso_connectors(conn, tenant_id, organization_id)
+            await self.jit.add_sso_connectors(conn, tenant_id, organization_id, wanted)
+
+    async def remove_sso_connector(self, tenant_id: str, organization_id: str, connector_id: str) -> None:
+        async with self.engine.begin() as conn:
+            if not await self.jit.remove_sso_connectors(conn, tenant_id, organization_id, connector_id):
                 raise NotFound("entity.not_found")
