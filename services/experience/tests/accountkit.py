@@ -1,21 +1,28 @@
 """What the Account API tests share: the account center row, a signed-in user with an access token, the
-`rpc` fixture the sign-in needs, the password verification helper (the error check is `flowkit.error`)."""
+`rpc` fixture the sign-in needs, the password verification helper (the error check is `flowkit.error`); and for
+the social identity tests, the `kit` fixture of what they talk to."""
 
 import secrets
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import nats
+import pytest
 import pytest_asyncio
 from gatehouse_platform.rpc import RpcClient
 from gatehouse_schema.tables.management import account_centers
+from gatehouse_testing.fake_provider import FakeProvider
 from gatehouse_testing.oidc_flow import make_flow_app, sign_in_and_exchange
 from httpx import AsyncClient, Response
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from .flowkit import make_connector
+
 PASSWORD = "Account-pa55word!"
 ALL_EDIT = {f: "Edit" for f in ("name", "avatar", "username", "email", "phone", "profile", "customData", "password")}
+IDENTITIES_SCOPES = "openid profile identities"
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -60,3 +67,46 @@ async def bearer_of(
 
 async def verify_password(client: AsyncClient, bearer: dict[str, str], password: str = PASSWORD) -> Response:
     return await client.post("/api/verifications/password", json={"password": password}, headers=bearer)
+
+
+@dataclass(frozen=True)
+class SocialKit:
+    """What a test of the Account API's social identities talks to: experience (`client`), identity and the RPC
+    its sign-in needs, the database, the Management API's `auth` and the test provider."""
+
+    client: AsyncClient
+    identity: AsyncClient
+    rpc: RpcClient
+    db: AsyncEngine
+    auth: dict[str, str]
+    provider: FakeProvider
+
+    async def signed_in(self, *, identities: bool = True) -> tuple[dict[str, Any], dict[str, str]]:
+        """A new user and its bearer, of the `identities` scope unless turned off."""
+        scope = IDENTITIES_SCOPES if identities else "openid profile"
+        return await signed_in(self.identity, self.rpc, self.db, self.auth, scope=scope)
+
+    async def social_field(self, access: str) -> None:
+        """The account center, every field editable but `social`, which is `access` (Edit, ReadOnly, Off)."""
+        await account_center(self.db, fields={**ALL_EDIT, "social": access})
+
+    async def connector(self, *, token_storage: bool = False) -> tuple[str, str]:
+        """A new OIDC connector of the provider: its id and target."""
+        return await make_connector(self.db, self.provider, token_storage=token_storage)
+
+    async def access_token(self, target: str, bearer: dict[str, str]) -> Response:
+        """`GET /api/my-account/identities/{target}/access-token`."""
+        return await self.client.get(f"/api/my-account/identities/{target}/access-token", headers=bearer)
+
+
+@pytest.fixture(scope="module")
+def kit(
+    client: AsyncClient,
+    identity: AsyncClient,
+    rpc: RpcClient,
+    db: AsyncEngine,
+    auth: dict[str, str],
+    provider: FakeProvider,
+) -> SocialKit:
+    """The `SocialKit` (import it into a test module with `rpc` and `flowkit.provider`)."""
+    return SocialKit(client, identity, rpc, db, auth, provider)
