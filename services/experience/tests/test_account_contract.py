@@ -20,6 +20,7 @@ SERVED: set[Operation] = {
     ("GET", "/api/my-account/identities/{target}/access-token"),
     ("PUT", "/api/my-account/identities/{target}/access-token"),
     ("POST", "/api/my-account/identities"),
+    ("PUT", "/api/my-account/identities"),
     ("DELETE", "/api/my-account/identities/{target}"),
     ("GET", "/api/my-account/mfa-verifications"),
     ("POST", "/api/my-account/mfa-verifications"),

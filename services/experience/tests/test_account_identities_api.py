@@ -1,12 +1,15 @@
 """The social identities of Logto's Account API on experience, with the real identity service and a real (test)
 provider: a `Social` verification record (`POST /api/verifications/social`, `.../verify`) proves the user owns a
-social account, which `POST /api/my-account/identities` links and `DELETE .../identities/{target}` unlinks;
-`PUT .../identities/{target}/access-token` keeps a record's token set for an identity of the user."""
+social account, which `POST /api/my-account/identities` links, `PUT` puts in place of the user's identity at its
+target (or adds) and `DELETE .../identities/{target}` unlinks; `PUT .../identities/{target}/access-token` keeps a
+record's token set for an identity of the user."""
 
 import secrets
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import sqlalchemy as sa
+from gatehouse_schema.tables import management as m
 from httpx import Response
 
 from .accountkit import IDENTITIES_SCOPES, SocialKit, bearer_of, kit, rpc, verify_password
@@ -50,6 +53,10 @@ async def social_record(kit: SocialKit, bearer: dict[str, str], connector_id: st
 
 async def link(kit: SocialKit, headers: dict[str, str], record_id: str) -> Response:
     return await kit.client.post(IDENTITIES, json={"newIdentifierVerificationRecordId": record_id}, headers=headers)
+
+
+async def replace(kit: SocialKit, headers: dict[str, str], record_id: str) -> Response:
+    return await kit.client.put(IDENTITIES, json={"newIdentifierVerificationRecordId": record_id}, headers=headers)
 
 
 async def linked(kit: SocialKit, headers: dict[str, str], connector_id: str, sub: str) -> None:
@@ -217,3 +224,94 @@ async def test_keeping_a_token_set_needs_the_social_field_the_scope_and_a_verifi
     error(await keep(kit, target, unverified, bearer), 400, "verification_record.not_found")
     await kit.social_field("Off")
     error(await keep(kit, target, record_id, bearer), 400, "account_center.field_not_enabled")
+
+
+async def test_put_replaces_the_identity_of_the_target_and_its_token_set(kit: SocialKit) -> None:
+    user, bearer = await kit.signed_in()
+    await kit.social_field("Edit")
+    connector_id, target = await kit.connector(token_storage=True)
+    headers = await verified(kit, bearer)
+    await linked(kit, headers, connector_id, f"old-{user['id']}")
+    first = (await kit.access_token(target, bearer)).json()["access_token"]
+    sub = f"new-{user['id']}"
+    record_id = await social_record(kit, bearer, connector_id, sub)
+    replaced = await replace(kit, headers, record_id)
+    assert replaced.status_code == 204, replaced.text
+    identity = (await identities_of(kit, bearer))[target]
+    assert identity["userId"] == sub and identity["details"]["id"] == sub
+    # the new account's token set took the old one's place
+    token = (await kit.access_token(target, bearer)).json()["access_token"]
+    assert token in kit.provider.access_tokens and token != first
+    # idempotent: the same record again changes nothing
+    again = await replace(kit, headers, record_id)
+    assert again.status_code == 204, again.text
+    assert (await identities_of(kit, bearer))[target]["userId"] == sub
+    assert (await kit.access_token(target, bearer)).json()["access_token"] == token
+    # the connector stops storing tokens (its row only, no event): another account's record brings no token set,
+    # yet the replaced account's token set goes with it
+    async with kit.db.begin() as conn:
+        await conn.execute(
+            sa.update(m.connectors).where(m.connectors.c.id == connector_id).values(enable_token_storage=False)
+        )
+    third = await social_record(kit, bearer, connector_id, f"third-{user['id']}")
+    assert (await replace(kit, headers, third)).status_code == 204
+    assert (await identities_of(kit, bearer))[target]["userId"] == f"third-{user['id']}"
+    error(await kit.access_token(target, bearer), 404, "secrets.third_party_token_set.token_not_found")
+
+
+async def test_put_adds_an_identity_when_the_target_has_none(kit: SocialKit) -> None:
+    user, bearer = await kit.signed_in()
+    await kit.social_field("Edit")
+    connector_id, target = await kit.connector(token_storage=True)
+    other_id, other_target = await kit.connector()
+    headers = await verified(kit, bearer)
+    await linked(kit, headers, other_id, f"other-{user['id']}")
+    sub = f"ext-{user['id']}"
+    added = await replace(kit, headers, await social_record(kit, bearer, connector_id, sub))
+    assert added.status_code == 204, added.text
+    identities = await identities_of(kit, bearer)
+    assert identities[target]["userId"] == sub and identities[other_target]["userId"] == f"other-{user['id']}"
+    token = await kit.access_token(target, bearer)
+    assert token.status_code == 200 and token.json()["access_token"] in kit.provider.access_tokens, token.text
+    # a user with no password, email or phone needs no verification record
+    lone = await kit.identity.post("/api/users", json={"name": "Lone"}, headers=kit.auth)
+    assert lone.status_code == 200, lone.text
+    await given(kit, lone.json()["id"], other_target, f"lone-{lone.json()['id']}")
+    lone_bearer = await bearer_of(kit.identity, kit.rpc, kit.db, lone.json()["id"], IDENTITIES_SCOPES)
+    lone_sub = f"lone-{lone.json()['id']}"
+    lone_added = await replace(kit, lone_bearer, await social_record(kit, lone_bearer, connector_id, lone_sub))
+    assert lone_added.status_code == 204, lone_added.text
+    assert (await identities_of(kit, lone_bearer))[target]["userId"] == lone_sub
+
+
+async def test_replacing_follows_the_rules_of_linking(kit: SocialKit) -> None:
+    user, bearer = await kit.signed_in()
+    owner, _ = await kit.signed_in(identities=False)
+    _, narrow = await kit.signed_in(identities=False)
+    _, other = await kit.signed_in()
+    await kit.social_field("Edit")
+    connector_id, target = await kit.connector()
+    headers = await verified(kit, bearer)
+    await linked(kit, headers, connector_id, f"ext-{user['id']}")
+    record_id = await social_record(kit, bearer, connector_id, f"new-{user['id']}")
+    as_identity = {**bearer, "logto-verification-id": record_id}
+    error(await replace(kit, as_identity, record_id), 401, "verification_record.permission_denied")
+    error(await replace(kit, bearer, record_id), 401, "verification_record.permission_denied")
+    await kit.social_field("ReadOnly")
+    error(await replace(kit, headers, record_id), 400, "account_center.field_not_editable")
+    await kit.social_field("Edit")
+    error(await replace(kit, await verified(kit, narrow), record_id), 401, "auth.unauthorized")
+    error(await replace(kit, await verified(kit, other), record_id), 400, "verification_record.not_found")
+    unverified, _, _ = await started(kit, bearer, connector_id)
+    error(await replace(kit, headers, unverified), 400, "verification_record.not_found")
+    error(await replace(kit, headers, headers["logto-verification-id"]), 400, "verification_record.not_found")
+    # another user's identity is never taken over
+    taken = f"ext-{owner['id']}"
+    await given(kit, owner["id"], target, taken)
+    error(
+        await replace(kit, headers, await social_record(kit, bearer, connector_id, taken)),
+        422,
+        "user.identity_already_in_use",
+    )
+    assert (await identities_of(kit, bearer))[target]["userId"] == f"ext-{user['id']}"
+    assert (await replace(kit, headers, record_id)).status_code == 204

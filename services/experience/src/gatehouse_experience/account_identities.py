@@ -1,9 +1,10 @@
 """The social identities of Logto's Account API (`routes/account/identities.ts`, the `PUT` of
 `third-party-tokens.ts`): the signed-in user links the social account a verified `Social` verification record
-proves (`verifications.py`), unlinks one, or keeps a record's token set for one of their identities. Experience
-checks, in Logto's order, the verification record in `logto-verification-id` (only when the user has a password,
-primary email or phone to verify with), the account center's `social` field and the `identities` scope, then the
-`Social` record; identity applies the change (`user.link_social`, `user.unlink_social`,
+proves (`verifications.py`), or puts it in place of their identity at its target (`PUT`, which adds it when there
+is none), unlinks one, or keeps a record's token set for one of their identities. Experience checks, in Logto's
+order, the verification record in `logto-verification-id` (only when the user has a password, primary email or
+phone to verify with), the account center's `social` field and the `identities` scope, then the `Social` record;
+identity applies the change (`user.link_social`, with `replace` for the `PUT`; `user.unlink_social`,
 `user.keep_social_token_set`), so the token sets stay sealed until they reach its vault.
 
 Logto's codes: 401 `verification_record.permission_denied`, 400 `account_center.field_not_editable`, the scope
@@ -43,13 +44,16 @@ class AccountIdentities:
         if has_verification_method(caller.user):
             await self.verifications.require_identity_verified(tenant_id, caller.user.id, verification_id)
 
-    async def link(self, tenant_id: str, caller: Caller, verification_id: str | None, record_id: str) -> None:
-        """`POST /api/my-account/identities`."""
+    async def link(
+        self, tenant_id: str, caller: Caller, verification_id: str | None, record_id: str, *, replace: bool = False
+    ) -> None:
+        """`POST /api/my-account/identities`; with `replace`, its `PUT` (the same checks; the identity replaces the
+        user's one at its target, or is added)."""
         await self._verified_if_required(tenant_id, caller, verification_id)
         caller.editable(SOCIAL_FIELD)
         require_scope(caller, IDENTITIES_SCOPE)
         identity = await self.verifications.verified_social(tenant_id, caller.user.id, record_id)
-        request = LinkSocial(user_id=caller.user.id, identity=identity)
+        request = LinkSocial(user_id=caller.user.id, identity=identity, replace=replace)
         await self.rpc.call("identity", USER_LINK_SOCIAL, request, AccountDone)
 
     async def unlink(self, tenant_id: str, caller: Caller, verification_id: str | None, target: str) -> None:

@@ -405,7 +405,7 @@ class SocialAccessToken(msgspec.Struct, kw_only=True, rename="camel"):
     target: str
 
 
-# The Account API's social identities (`POST`/`DELETE /api/my-account/identities`, `PUT
+# The Account API's social identities (`POST`/`PUT`/`DELETE /api/my-account/identities`, `PUT
 # /api/my-account/identities/{target}/access-token`): experience runs the provider round trip of a social
 # verification record and has checked the caller, the account center and the records; identity applies Logto's
 # rules on the user and keeps the sealed token set in its vault.
@@ -416,11 +416,14 @@ USER_LINK_SOCIAL = "user.link_social"
 class LinkSocial(msgspec.Struct, kw_only=True, rename="camel"):
     """Links the verified `identity` to the user -> AccountDone, in one transaction: 422
     `user.identity_already_in_use` when another user has it, 400 `user.identity_already_in_use` when the user has
-    an identity at its target already (Logto's `POST /api/my-account/identities` replaces none); `User.Data.Updated`
-    with the user as actor; its token set kept in the vault when its connector (still) stores tokens."""
+    an identity at its target already (Logto's `POST /api/my-account/identities` replaces none) unless `replace`
+    (its `PUT`: the identity takes the target's place, the old provider account's token set goes with it);
+    `User.Data.Updated` with the user as actor; its token set kept in the vault when its connector (still) stores
+    tokens."""
 
     user_id: str
     identity: SocialIdentity
+    replace: bool = False
 
 
 USER_UNLINK_SOCIAL = "user.unlink_social"

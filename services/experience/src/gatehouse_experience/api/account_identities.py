@@ -42,6 +42,27 @@ async def add_identity(
     )
 
 
+@put(
+    IDENTITIES,
+    operation_id="ReplaceMyAccountIdentity",
+    tags=TAGS,
+    guards=[authenticated],
+    status_code=HTTP_204_NO_CONTENT,
+    summary="Replace a user identity",
+)
+async def replace_identity(
+    request: AnyRequest, account_identities: AccountIdentities, data: Annotated[NewIdentity, Body()]
+) -> None:
+    verification_id = request.headers.get(VERIFICATION_HEADER)
+    await account_identities.link(
+        tenant_of(request),
+        caller_of(request),
+        verification_id,
+        data.new_identifier_verification_record_id,
+        replace=True,
+    )
+
+
 @delete(
     f"{IDENTITIES}/{{target:str}}",
     operation_id="DeleteIdentity",
@@ -74,5 +95,4 @@ async def keep_social_access_token(
     )
 
 
-# `PUT /api/my-account/identities` (replace an identity) is not served yet
-ROUTES = [add_identity, delete_identity, keep_social_access_token]
+ROUTES = [add_identity, replace_identity, delete_identity, keep_social_access_token]

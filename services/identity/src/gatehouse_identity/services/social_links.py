@@ -13,9 +13,9 @@ them over RPC: `secret.seal_token_set` seals the provider's tokens (experience k
 `user.create` keeps a registration's identity and token set with `keep_new_identity`.
 
 The Account API's social identities are served the same way: experience runs the round trip of a social
-verification record, `user.link_social` links its identity to the signed-in user, `user.unlink_social` removes
-one, `user.keep_social_token_set` keeps a record's token set for the user's identity and `user.social_access_token`
-reads the kept access token."""
+verification record, `user.link_social` links its identity to the signed-in user (or, with `replace`, puts it
+in place of the user's identity at its target), `user.unlink_social` removes one, `user.keep_social_token_set`
+keeps a record's token set for the user's identity and `user.social_access_token` reads the kept access token."""
 
 import time
 from typing import Any
@@ -295,7 +295,9 @@ class SocialLinkService:
 
     async def link_own(self, tenant_id: str, request: LinkSocial) -> None:
         """Logto's `POST /api/my-account/identities`, in its order: another user's identity (422), an identity of
-        the user at the target already (400), then the link and its token set, in one transaction."""
+        the user at the target already (400; its `PUT`, `replace`, puts the new one in its place), then the link
+        and its token set, in one transaction. A replaced identity of another provider account loses its token set
+        (the `users.identities` trigger); the new one's is kept when its connector stores tokens."""
         social, user_id = request.identity, request.user_id
         identity_id = str(social.details["id"])
         store = self.identities.identities
@@ -304,7 +306,7 @@ class SocialLinkService:
             await store.lock_social_identity(conn, tenant_id, social.target, identity_id)
             if await store.social_identity_owner(conn, tenant_id, social.target, identity_id, user_id):
                 raise Unprocessable("user.identity_already_in_use")
-            if social.target in record.user.identities:
+            if not request.replace and social.target in record.user.identities:
                 raise BadRequest("user.identity_already_in_use")
             identity = {"userId": identity_id, "details": social.details}
             actor = Actor(type="user", id=user_id)
