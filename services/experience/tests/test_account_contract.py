@@ -18,6 +18,7 @@ SERVED: set[Operation] = {
     ("GET", "/api/my-account/logto-configs"),
     ("PATCH", "/api/my-account/logto-configs"),
     ("GET", "/api/my-account/identities/{target}/access-token"),
+    ("GET", "/api/my-account/sso-identities/{connectorId}/access-token"),
     ("PUT", "/api/my-account/identities/{target}/access-token"),
     ("POST", "/api/my-account/identities"),
     ("PUT", "/api/my-account/identities"),

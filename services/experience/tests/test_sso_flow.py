@@ -70,6 +70,7 @@ async def sso_connector(
     *,
     domains: list[str] | None = None,
     sync_profile: bool = False,
+    token_storage: bool = False,
 ) -> str:
     """An enterprise SSO connector row, as management writes it."""
     connector_id = generate_id()
@@ -84,7 +85,7 @@ async def sso_connector(
                 domains=domains if domains is not None else [new_domain()],
                 branding={"logo": "https://cdn.example.com/corp.svg"},
                 sync_profile=sync_profile,
-                enable_token_storage=False,
+                enable_token_storage=token_storage,
                 created_at=sa.func.now(),
             )
         )

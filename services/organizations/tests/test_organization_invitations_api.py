@@ -1,14 +1,19 @@
-"""Organization invitations: creation (without email: Gatehouse has no email connector), listing, status
-changes (accepting makes the invitee a member with the invitation's roles) and deletion, with Logto's status
-codes and error codes."""
+"""Organization invitations: creation, the invitation email (through the tenant's SMTP connector, against a
+real SMTP server: aiosmtpd in-process; Logto's 501 without an Email connector), listing, status changes
+(accepting makes the invitee a member with the invitation's roles) and deletion, with Logto's status codes and
+error codes."""
 
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import pytest_asyncio
 import sqlalchemy as sa
+from gatehouse_connectors.smtp import FACTORY_ID as SMTP
+from gatehouse_schema.tables.management import connectors
 from gatehouse_schema.tables.organizations import organization_invitations
+from gatehouse_testing.fake_smtp import FakeSmtp, fake_smtp
 from httpx import AsyncClient, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -73,6 +78,36 @@ async def set_status(client: AsyncClient, auth: dict[str, str], invitation_id: s
     return await client.put(f"{URL}/{invitation_id}/status", json=body, headers=auth)
 
 
+@pytest_asyncio.fixture
+async def smtp(engine: AsyncEngine) -> AsyncIterator[FakeSmtp]:
+    """A running SMTP server and the tenant's SMTP connector sending through it (a management row, as
+    `POST /api/connectors` writes it)."""
+    with fake_smtp() as server:
+        await set_email_connector(engine, server.config())
+        try:
+            yield server
+        finally:
+            async with engine.begin() as conn:
+                await conn.execute(sa.delete(connectors).where(connectors.c.tenant_id == "default"))
+
+
+async def set_email_connector(engine: AsyncEngine, config: dict[str, Any]) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(sa.delete(connectors).where(connectors.c.tenant_id == "default"))
+        await conn.execute(
+            sa.insert(connectors).values(
+                tenant_id="default",
+                id=f"smtp-{uuid.uuid4().hex[:8]}",
+                connector_id=SMTP,
+                config=config,
+                metadata={},
+                sync_profile=False,
+                enable_token_storage=False,
+                created_at=sa.func.now(),
+            )
+        )
+
+
 # creation
 
 
@@ -119,6 +154,54 @@ async def test_sending_the_invitation_needs_an_email_connector_and_writes_nothin
     error(response, 501, "connector.not_found")
     assert response.json()["message"] == "Cannot find any available connector for type: Email."
     assert await listed(client, auth, organizationId=org["id"]) == []
+
+
+async def test_the_invitation_email_goes_through_the_email_connector(
+    client: AsyncClient, auth: dict[str, str], smtp: FakeSmtp, make_user_with_email: MakeUser
+) -> None:
+    org = await new_organization(client, auth, name="Acme")
+    inviter = await make_user_with_email(email())
+    invitee = email()
+    link = "https://app.test/invitation?id=abc"
+    created = await invited(client, auth, org["id"], invitee, inviterId=inviter, messagePayload={"link": link})
+    assert created["status"] == "Pending"
+    [received] = smtp.messages
+    assert received.recipients == [invitee] and received.subject == "Join Acme"
+    assert received.content_type == "text/html"
+    assert received.body == f'<p>invitee invites you: <a href="{link}">{link}</a></p>'  # the inviter's name
+
+
+async def test_a_failed_send_is_the_connectors_error_and_writes_nothing(
+    client: AsyncClient, auth: dict[str, str], smtp: FakeSmtp, make_role: Callable[..., Any], engine: AsyncEngine
+) -> None:
+    org = await new_organization(client, auth)
+    role = await make_role()
+    smtp.refuse("550 5.7.1 Relaying denied")
+    body = {"organizationRoleIds": [role], "messagePayload": {"link": "https://app.test/i"}}
+    response = await invite(client, auth, org["id"], email(), **body)
+    error(response, 502, "connector.general")
+    assert "550 5.7.1 Relaying denied" in response.json()["message"]
+    assert await listed(client, auth, organizationId=org["id"]) == [] and smtp.messages == []
+    await set_email_connector(engine, {"host": "127.0.0.1"})  # a stored config the factory refuses
+    error(await invite(client, auth, org["id"], email(), **body), 400, "connector.invalid_config")
+    assert await listed(client, auth, organizationId=org["id"]) == []
+
+
+async def test_resending_the_message_sends_the_invitation_email(
+    client: AsyncClient, auth: dict[str, str], smtp: FakeSmtp
+) -> None:
+    org = await new_organization(client, auth, name="Acme")
+    invitee = email()
+    invitation = await invited(client, auth, org["id"], invitee)
+    assert smtp.messages == []  # `messagePayload: false`
+    response = await client.post(f"{URL}/{invitation['id']}/message", json={"link": "https://x.test/j"}, headers=auth)
+    assert response.status_code == 204, response.text
+    [received] = smtp.messages
+    assert received.recipients == [invitee] and received.subject == "Join Acme"
+    assert received.body == '<p>{{inviter.name}} invites you: <a href="https://x.test/j">https://x.test/j</a></p>'
+    smtp.refuse()
+    response = await client.post(f"{URL}/{invitation['id']}/message", json={}, headers=auth)
+    error(response, 502, "connector.general")
 
 
 async def test_the_connector_error_comes_after_the_other_checks(client: AsyncClient, auth: dict[str, str]) -> None:

@@ -1,8 +1,9 @@
 """The connector factories Gatehouse ships (Logto's installable connectors): each one's metadata, config
-rules and provider round trips. A factory id is what `POST /api/connectors` takes as `connectorId`."""
+rules and provider round trips (Social) or message delivery (Email). A factory id is what `POST /api/connectors`
+takes as `connectorId`."""
 
 from base64 import b64encode
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,8 @@ from gatehouse_connectors.metadata import FactoryMetadata, FormItem
 from gatehouse_connectors.oauth2 import OAuth2Config, oauth2_authorization_uri, oauth2_user_info, refresh_tokens
 from gatehouse_connectors.oidc import OidcConfig, oidc_authorization_uri, oidc_user_info
 from gatehouse_connectors.saml_connector import SamlConfig
+from gatehouse_connectors.smtp import FACTORY_ID as SMTP_FACTORY_ID
+from gatehouse_connectors.smtp import SmtpConfig, send_email
 from gatehouse_connectors.social import SocialResult, TokenSet
 
 
@@ -163,6 +166,99 @@ SAML = FactoryMetadata(
 )
 
 
+def _switch(key: str, label: str, **extra: Any) -> FormItem:
+    return FormItem(type="Switch", key=key, label=label, required=False, **extra)
+
+
+def _number(key: str, label: str, placeholder: str) -> FormItem:
+    return FormItem(type="Number", key=key, label=label, required=False, placeholder=placeholder)
+
+
+_CODE_TEMPLATES = [
+    ("SignIn", "Sign In", "sign-in verification code"),
+    ("Register", "Register", "sign-up verification code"),
+    ("ForgotPassword", "Forgot Password", "password change verification code"),
+    ("Generic", "Generic", "verification code"),
+]
+
+SMTP = FactoryMetadata(
+    id=SMTP_FACTORY_ID,
+    target="smtp",
+    type="Email",
+    platform=None,
+    name={"en": "SMTP", "zh-CN": "SMTP", "tr-TR": "SMTP", "ko": "SMTP"},
+    description={
+        "en": "The SMTP is an internet standard communication protocol for electronic mail transmission.",
+    },
+    logo=_logo("@"),
+    logo_dark=None,
+    readme="Send emails (verification codes, organization invitations) through any SMTP server. Each template "
+    "(`usageType`, `contentType` `text/plain` or `text/html`, `subject`, `content`) may use `{{code}}`, "
+    "`{{link}}` and the other values of the message, such as `{{organization.name}}` in an organization "
+    "invitation; a usage type without a template of its own uses the `Generic` one. `secure` connects with "
+    "TLS (port 465); otherwise STARTTLS is used when the server offers it.",
+    form_items=[
+        _text("host", "Host", placeholder="<host>"),
+        FormItem(type="Number", key="port", label="Port", required=True, placeholder="25"),
+        FormItem(
+            type="Json",
+            key="auth",
+            label="Auth",
+            required=True,
+            default_value={"type": "login", "user": "<username>", "pass": "<password>"},
+        ),
+        _text("fromEmail", "From Email", placeholder="<from_email_address@your.domain>"),
+        _text("replyTo", "Reply To", required=False, placeholder="<do-reply@your.domain>"),
+        FormItem(
+            type="Json",
+            key="templates",
+            label="Templates",
+            required=True,
+            default_value=[
+                {
+                    "contentType": "text/plain",
+                    "content": f"Your {what} is {{{{code}}}}. The code will remain active for 10 minutes.",
+                    "subject": f"{title} with SMTP",
+                    "usageType": usage,
+                }
+                for usage, title, what in _CODE_TEMPLATES
+            ]
+            + [
+                {
+                    "contentType": "text/plain",
+                    "content": "You are invited to join {{organization.name}}: {{link}}",
+                    "subject": "Organization invitation",
+                    "usageType": "OrganizationInvitation",
+                }
+            ],
+        ),
+        _text("name", "Name", required=False, placeholder="<Logto-SMTP>"),
+        _text("localAddress", "Local Address", required=False, placeholder="<local_address>"),
+        _number("connectionTimeout", "Connection Timeout", "2 * 60 * 1000 (default is 2 minutes)"),
+        _number("greetingTimeout", "Greeting Timeout", "30 * 1000 (default is 30 seconds)"),
+        _number("socketTimeout", "Socket Timeout", "10 * 60 * 1000 (default is 10 minutes)"),
+        _switch("secure", "Secure", default_value=False),
+        FormItem(type="Json", key="tls", label="TLS", required=False, default_value={}),
+        _switch("ignoreTLS", "Ignore TLS"),
+        _switch("requireTLS", "Require TLS"),
+        FormItem(
+            type="Json",
+            key="customHeaders",
+            label="Custom Headers",
+            required=False,
+            default_value={},
+            description="Custom headers to be added to original email headers when sending messages. Both keys "
+            "and values should be string-typed.",
+        ),
+    ],
+    is_standard=False,
+)
+
+
+def _not_social(*_: Any) -> Any:
+    raise BadRequest("connector.unexpected_type")
+
+
 def _saml_round_trip(*_: Any) -> Any:
     raise ConnectorError(
         "connector.not_implemented",
@@ -172,14 +268,19 @@ def _saml_round_trip(*_: Any) -> Any:
 
 
 UserInfo = Callable[[aiohttp.ClientSession, Any, dict[str, Any]], Awaitable[SocialResult]]
+Sender = Callable[[Any, str, str, Mapping[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
 class ConnectorFactory:
+    """A Social factory has the round trips (`_authorization_uri`, `_user_info`); an Email or Sms one sends
+    messages (`_send`). What a factory lacks is 400 `connector.unexpected_type`."""
+
     metadata: FactoryMetadata
     config_type: type[msgspec.Struct]
-    _authorization_uri: Callable[[Any, str, str], str]
-    _user_info: UserInfo
+    _authorization_uri: Callable[[Any, str, str], str] = _not_social
+    _user_info: UserInfo = _not_social
+    _send: Sender | None = None
 
     @property
     def id(self) -> str:
@@ -202,6 +303,13 @@ class ConnectorFactory:
         `redirectUri` the authorization URI was built with)."""
         return await self._user_info(session, self.parse_config(config), data)
 
+    async def send_message(self, config: dict[str, Any], to: str, usage_type: str, payload: Mapping[str, Any]) -> None:
+        """Logto's `sendMessage({to, type, payload}, config)`: the message of this usage type (Logto's
+        `TemplateType`: `Generic`, `OrganizationInvitation`...) with the payload's values, sent to `to`."""
+        if self._send is None:
+            raise BadRequest("connector.unexpected_type")
+        await self._send(self.parse_config(config), to, usage_type, payload)
+
     async def refresh(self, session: aiohttp.ClientSession, config: dict[str, Any], refresh_token: str) -> TokenSet:
         """A new token set from the provider's refresh grant (both generic connectors have one)."""
         parsed = self.parse_config(config)
@@ -215,6 +323,7 @@ FACTORIES: dict[str, ConnectorFactory] = {
         ConnectorFactory(OIDC, OidcConfig, oidc_authorization_uri, oidc_user_info),
         ConnectorFactory(OAUTH2, OAuth2Config, oauth2_authorization_uri, oauth2_user_info),
         ConnectorFactory(SAML, SamlConfig, _saml_round_trip, _saml_round_trip),
+        ConnectorFactory(SMTP, SmtpConfig, _send=send_email),
     )
 }
 

@@ -20,8 +20,9 @@ import msgspec
 from msgspec import UnsetType
 
 from gatehouse_connectors.http import ConnectorError, get_json
-from gatehouse_connectors.oauth2 import JwtAlgorithm, TokenAuthMethod, authorization_uri, token_request
+from gatehouse_connectors.oauth2 import JwtAlgorithm, TokenAuthMethod, authorization_uri, refresh_tokens, token_request
 from gatehouse_connectors.oidc import IdTokenRejected, id_token_claims
+from gatehouse_connectors.social import TokenSet
 
 SSO_ERROR_STATUS = {"authorization_failed": 401}  # every other code: 400
 ISSUED_AT_TOLERANCE = 600  # Logto's `issuedAtTimeTolerance`: |iat - now| at most 10 minutes
@@ -105,6 +106,15 @@ class _BasicClient:
     client_secret_jwt_signing_algorithm: JwtAlgorithm = "HS256"
 
 
+@dataclass(frozen=True)
+class SsoResult:
+    """The IdP's user (Logto's `ExtendedSocialUserInfo`) and the token response it came with (Logto's
+    `tokenResponse`, which a connector with `enableTokenStorage` keeps in the secret vault)."""
+
+    user_info: dict[str, Any]
+    tokens: TokenSet
+
+
 def _camel(key: str) -> str:
     head, *rest = [part for part in re.split(r"[_\-\s.]+", key) if part] or [key]
     return head[:1].lower() + head[1:] + "".join(part[:1].upper() + part[1:] for part in rest)
@@ -118,7 +128,7 @@ async def sso_user_info(
     *,
     redirect_uri: str,
     nonce: str | None,
-) -> dict[str, Any]:
+) -> SsoResult:
     """Logto's `OidcConnector.getUserInfo`: the code exchanged (with the authorization request's redirect URI), the
     ID token verified against the discovered JWKS (the discovered issuer, the client id as audience, issued within
     10 minutes, its nonce, when it has one, the stored one), then the user info endpoint read with the access token.
@@ -167,4 +177,16 @@ async def sso_user_info(
         info.pop(key, None)
         if profile.get(key) and profile.get(f"{key}_verified") is True:
             info[key] = profile[key]
-    return info
+    return SsoResult(user_info=info, tokens=tokens)
+
+
+async def sso_refresh(
+    session: aiohttp.ClientSession, discovery: OidcDiscovery, config: OidcSsoConfig, refresh_token: str
+) -> TokenSet:
+    """Logto's `OidcConnector.getTokenByRefreshToken`: a `refresh_token` grant at the discovered token endpoint,
+    with the client's basic authentication. A refused refresh is 401 `connector.authorization_failed`."""
+    client = _BasicClient(discovery.token_endpoint, config.client_id, config.client_secret)
+    try:
+        return await refresh_tokens(session, client, refresh_token)
+    except ConnectorError as error:
+        raise sso_error("authorization_failed", f"The refresh token request failed: {error.message}") from None

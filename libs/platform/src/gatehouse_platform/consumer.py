@@ -22,6 +22,7 @@ from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import BadRequestError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gatehouse_platform.logging import get_logger
@@ -72,17 +73,23 @@ class EventConsumer:
         self.dlq_subject = dead_letter_subject(subject_prefix, durable)
 
     async def ensure(self) -> None:
-        await self.js.add_consumer(
-            self.stream,
-            ConsumerConfig(
-                durable_name=self.durable,
-                filter_subject=self.filter_subject,
-                ack_policy=AckPolicy.EXPLICIT,
-                deliver_policy=DeliverPolicy.ALL,
-                max_deliver=self.max_deliver,
-                ack_wait=self.ack_wait,
-            ),
+        """Creates the durable consumer, or brings an existing one to this config. A NATS server that cannot
+        change the existing consumer in place (before 2.10: its filter subject) gets it deleted and made again:
+        the new one starts from the stream's first event, and the inbox drops what was handled already."""
+        config = ConsumerConfig(
+            durable_name=self.durable,
+            filter_subject=self.filter_subject,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            max_deliver=self.max_deliver,
+            ack_wait=self.ack_wait,
         )
+        try:
+            await self.js.add_consumer(self.stream, config)
+        except BadRequestError as error:
+            log.warning("consumer config changed: recreating it", durable=self.durable, error=str(error))
+            await self.js.delete_consumer(self.stream, self.durable)
+            await self.js.add_consumer(self.stream, config)
 
     async def run(self) -> None:
         await self.ensure()

@@ -3,7 +3,8 @@ caller's logto configs and MFA factors. Each use case checks, in Logto's order, 
 by `logto-verification-id` (where Logto wants one), the account center field (`mfa`; `passkey`, else `mfa`,
 for logto configs) and the token's `identities` scope; identity applies the change through its RPCs, so
 secrets stay there. (Sessions and grants are not served yet: identity's OIDC does not grant Logto's sessions
-scope.) A social identity's kept provider access token is read here too, behind the `social` field."""
+scope.) A social identity's kept provider access token is read here too, behind the `social` field; so is an
+enterprise SSO identity's kept IdP access token, with the same checks."""
 
 from typing import Any
 
@@ -18,6 +19,7 @@ from gatehouse_schema.rpc.identity import (
     USER_LOGTO_CONFIGS,
     USER_MFA_VERIFICATIONS,
     USER_SOCIAL_ACCESS_TOKEN,
+    USER_SSO_ACCESS_TOKEN,
     USER_UPDATE_LOGTO_CONFIGS,
     AccountDocument,
     AccountDone,
@@ -26,6 +28,7 @@ from gatehouse_schema.rpc.identity import (
     BindTotp,
     DeleteMfa,
     SocialAccessToken,
+    SsoAccessToken,
     UpdateLogtoConfigs,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -127,3 +130,11 @@ class AccountSecurity:
         require_field(caller.center.fields.get("social"), edit=False)
         require_scope(caller, IDENTITIES_SCOPE)
         return await self._document(USER_SOCIAL_ACCESS_TOKEN, SocialAccessToken(user_id=caller.user.id, target=target))
+
+    async def sso_access_token(self, caller: Caller, connector_id: str) -> Any:
+        """The IdP access token kept for the caller's enterprise SSO identity through `connector_id` (Logto's
+        `GET /api/my-account/sso-identities/{connectorId}/access-token`), checked as the social one."""
+        require_field(caller.center.fields.get("social"), edit=False)
+        require_scope(caller, IDENTITIES_SCOPE)
+        request = SsoAccessToken(user_id=caller.user.id, connector_id=connector_id)
+        return await self._document(USER_SSO_ACCESS_TOKEN, request)

@@ -48,6 +48,8 @@ SOCIAL_IDENTITY, TOKEN_SET_SECRET = "socialIdentity", "socialConnectorTokenSetSe
 # the profile keys an enterprise SSO verification adds (Logto's names): an identity to link (or a new user's), or
 # the identity the user already has, whose detail is refreshed at submit
 SSO_IDENTITY, SYNCED_SSO_IDENTITY = "enterpriseSsoIdentity", "syncedEnterpriseSsoIdentity"
+# the sealed token set of an OIDC SSO connector with token storage, for submit to keep (Logto's name)
+SSO_TOKEN_SET_SECRET = "enterpriseSsoConnectorTokenSetSecret"
 
 
 class SocialProfiles(Protocol):
@@ -63,15 +65,20 @@ class SsoProfiles(Protocol):
     async def registration_profile(self, tenant_id: str, uid: str, verification_id: str) -> None: ...
 
 
-def sso_identity_of(value: dict[str, Any] | None) -> SsoIdentity | None:
-    """An SSO identity as the profile keeps it (`enterpriseSsoIdentity`, `syncedEnterpriseSsoIdentity`)."""
+def sso_identity_of(value: dict[str, Any] | None, secret: dict[str, Any] | None = None) -> SsoIdentity | None:
+    """An SSO identity as the profile keeps it (`enterpriseSsoIdentity`, `syncedEnterpriseSsoIdentity`), with the
+    sealed token set of the profile's `enterpriseSsoConnectorTokenSetSecret` when it is this identity's."""
     if value is None:
         return None
+    token_set = None
+    if secret is not None and (secret["issuer"], secret["identityId"]) == (value["issuer"], value["identityId"]):
+        token_set = msgspec.convert(secret["tokenSet"], SealedTokenSet)
     return SsoIdentity(
         sso_connector_id=value["ssoConnectorId"],
         issuer=value["issuer"],
         identity_id=value["identityId"],
         detail=value["detail"],
+        token_set=token_set,
     )
 
 
@@ -258,7 +265,7 @@ class RegistrationFlow(InteractionAccess):
             name=profile.get("name"),
             avatar=profile.get("avatar"),
             social_identity=social_identity_of(profile),
-            sso_identity=sso_identity_of(profile.get(SSO_IDENTITY)),
+            sso_identity=sso_identity_of(profile.get(SSO_IDENTITY), profile.get(SSO_TOKEN_SET_SECRET)),
         )
         created = await self.rpc.call("identity", USER_CREATE, request, CreatedUser, timeout=10.0)
         async with self.engine.begin() as conn:

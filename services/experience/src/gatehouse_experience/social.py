@@ -61,6 +61,7 @@ from gatehouse_experience.interactions import Interaction, InteractionAccess, In
 from gatehouse_experience.registration import (
     SIGN_IN,
     SOCIAL_IDENTITY,
+    SSO_TOKEN_SET_SECRET,
     TOKEN_SET_SECRET,
     guard_interaction_event,
     social_identity_of,
@@ -68,8 +69,8 @@ from gatehouse_experience.registration import (
 
 SOCIAL = "Social"  # Logto's `VerificationType.Social`
 SAML = "saml"
-# the token set never shows in the public state
-PRIVATE_PROFILE_KEYS = frozenset({"password", TOKEN_SET_SECRET})
+# the token sets never show in the public state
+PRIVATE_PROFILE_KEYS = frozenset({"password", TOKEN_SET_SECRET, SSO_TOKEN_SET_SECRET})
 SEAL_TIMEOUT = 5.0
 
 

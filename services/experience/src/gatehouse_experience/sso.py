@@ -25,6 +25,11 @@ of the IdP's email, whom the identity is linked to at submit (no `linkSocialIden
 `user.identity_not_exist` (a `SignIn` registers nobody: the client switches to `Register`). A `Register`
 identification creates the user with the IdP's email, name and avatar and the identity (422
 `user.email_already_in_use` / `user.identity_already_in_use`), without the sign-up's mandatory profile.
+
+Token storage (Logto's `enableTokenStorage`, OIDC connectors only: SAML has no tokens): `verify` has identity seal
+the IdP's token response right after the round trip (`secret.seal_token_set`; experience keeps only the envelope,
+in the record as `tokenSet`); identification puts it in the profile (`enterpriseSsoConnectorTokenSetSecret`, never
+shown), and identity keeps it at submit or registration in the transaction that keeps the identity.
 """
 
 import re
@@ -32,6 +37,7 @@ import secrets
 from typing import Any
 
 import aiohttp
+import msgspec
 from gatehouse_connectors.oidc_sso import discover, parse_sso_config, sso_authorization_uri, sso_error, sso_user_info
 from gatehouse_connectors.saml import parse_metadata
 from gatehouse_platform.errors import BadRequest, Conflict, NotFound, Unprocessable
@@ -41,6 +47,7 @@ from gatehouse_schema.queries.management import SsoConnectorRecord, sign_in_sett
 from gatehouse_schema.rpc.identity import (
     SAML_BEGIN,
     SAML_RESULT,
+    SECRET_SEAL_TOKEN_SET,
     USER_IDENTIFY_SSO,
     USER_SSO_SIGN_IN,
     AccountDocument,
@@ -49,6 +56,7 @@ from gatehouse_schema.rpc.identity import (
     SamlBegin,
     SamlResult,
     SamlStarted,
+    SealedTokenSet,
     SsoSignIn,
     SsoUser,
 )
@@ -59,10 +67,12 @@ from gatehouse_experience.interactions import Interaction, InteractionAccess, In
 from gatehouse_experience.registration import (
     SIGN_IN,
     SSO_IDENTITY,
+    SSO_TOKEN_SET_SECRET,
     SYNCED_SSO_IDENTITY,
     guard_interaction_event,
     sso_identity_of,
 )
+from gatehouse_experience.social import SEAL_TIMEOUT, provider_tokens
 
 ENTERPRISE_SSO = "EnterpriseSso"  # Logto's `VerificationType.EnterpriseSso`
 SSO_KIND = "sso"  # identity's SAML sessions of enterprise SSO connectors
@@ -137,6 +147,20 @@ def saml_issuer(record: SsoConnectorRecord) -> str:
 def _sso_identity(record: dict[str, Any], connector_id: str) -> dict[str, Any]:
     info = record["enterpriseSsoUserInfo"]
     return {"ssoConnectorId": connector_id, "issuer": record["issuer"], "identityId": str(info["id"]), "detail": info}
+
+
+def _keep_token_set(profile: dict[str, Any], record: dict[str, Any], connector_id: str) -> None:
+    """The record's sealed token set joins the profile for submit (Logto's `getTokenSetSecret`), in place of an
+    earlier one."""
+    profile.pop(SSO_TOKEN_SET_SECRET, None)
+    if record.get("tokenSet") is not None:
+        identity = _sso_identity(record, connector_id)
+        profile[SSO_TOKEN_SET_SECRET] = {
+            "ssoConnectorId": connector_id,
+            "issuer": identity["issuer"],
+            "identityId": identity["identityId"],
+            "tokenSet": record["tokenSet"],
+        }
 
 
 class SsoVerifications(InteractionAccess):
@@ -223,6 +247,7 @@ class SsoVerifications(InteractionAccess):
             raise NotFound("session.verification_session_not_found")
         connector = await self._connector(tenant_id, connector_id)
         session = await self._take_session(tenant_id, uid, verification_id)
+        token_set = None
         if connector.provider_type == "saml":
             issuer = saml_issuer(connector)
             request = SamlResult(kind=SSO_KIND, connector_id=connector_id, session_id=str(session.get("samlSessionId")))
@@ -232,7 +257,7 @@ class SsoVerifications(InteractionAccess):
             issuer = config.issuer
             async with aiohttp.ClientSession() as http:
                 discovery = await discover(http, config.issuer)
-                user_info = await sso_user_info(
+                result = await sso_user_info(
                     http,
                     discovery,
                     config,
@@ -240,14 +265,23 @@ class SsoVerifications(InteractionAccess):
                     redirect_uri=str(session.get("redirectUri")),
                     nonce=session.get("nonce"),
                 )
+            user_info = result.user_info
+            if connector.enable_token_storage:
+                tokens = provider_tokens(result.tokens)
+                sealed = await self.rpc.call(
+                    "identity", SECRET_SEAL_TOKEN_SET, tokens, SealedTokenSet, timeout=SEAL_TIMEOUT
+                )
+                token_set = None if sealed.sealed is None else msgspec.to_builtins(sealed)
         async with self.engine.begin() as conn:
             locked = await self.store.get(conn, tenant_id, uid, lock=True)
             if locked is None:
                 raise NotFound("session.interaction_not_found")
             current = self._record(locked, verification_id)
-            for key in ("userId", "mfaFactors"):
+            for key in ("userId", "mfaFactors", "tokenSet"):
                 current.pop(key, None)
             current.update(verified=True, enterpriseSsoUserInfo=user_info, issuer=issuer)
+            if token_set is not None:
+                current["tokenSet"] = token_set
             await self.store.save(conn, tenant_id, locked)
         return str(current["id"])
 
@@ -298,6 +332,7 @@ class SsoVerifications(InteractionAccess):
                 profile.pop(key, None)
             profile[SSO_IDENTITY if user.by_email else SYNCED_SSO_IDENTITY] = _sso_identity(current, connector.id)
             profile.update({k: info[k] for k in ("name", "avatar") if connector.sync_profile and info.get(k)})
+            _keep_token_set(profile, current, connector.id)
             await self.store.save(conn, tenant_id, interaction)
 
     @staticmethod
@@ -310,13 +345,15 @@ class SsoVerifications(InteractionAccess):
         )
 
     async def apply_sign_in(self, interaction: Interaction) -> None:
-        """At submit of a `SignIn`: the SSO identity (linked, or its detail refreshed) and the synced name and
-        avatar go to identity (`user.sso_sign_in`); the name and avatar are then taken out of `interaction`'s
-        profile, so the social sign-in applies none again."""
+        """At submit of a `SignIn`: the SSO identity (linked, or its detail refreshed), its sealed token set and the
+        synced name and avatar go to identity (`user.sso_sign_in`); the name and avatar are then taken out of
+        `interaction`'s profile, so the social sign-in applies none again."""
         assert interaction.user_id is not None
         profile = interaction.profile
         link = SSO_IDENTITY in profile
-        identity = sso_identity_of(profile.get(SSO_IDENTITY) or profile.get(SYNCED_SSO_IDENTITY))
+        identity = sso_identity_of(
+            profile.get(SSO_IDENTITY) or profile.get(SYNCED_SSO_IDENTITY), profile.get(SSO_TOKEN_SET_SECRET)
+        )
         if identity is None:
             return
         request = SsoSignIn(
@@ -333,7 +370,8 @@ class SsoVerifications(InteractionAccess):
     async def registration_profile(self, tenant_id: str, uid: str, verification_id: str) -> None:
         """Logto's `createUser` with an `EnterpriseSso` record: the record verified (400), the IdP's email free
         (422 `user.email_already_in_use`), the identity free (422 `user.identity_already_in_use`); the profile gets
-        the identity and the IdP's email, name and avatar. `singleSignOnEnabled` is not checked, as Logto."""
+        the identity, its sealed token set and the IdP's email, name and avatar. `singleSignOnEnabled` is not
+        checked, as Logto."""
         interaction = await self._interaction(tenant_id, uid)
         verification = self._record(interaction, verification_id)
         info = verification.get("enterpriseSsoUserInfo")
@@ -351,6 +389,7 @@ class SsoVerifications(InteractionAccess):
         async with self.engine.begin() as conn:
             interaction = await self.store.get(conn, tenant_id, uid, lock=True) or interaction
             interaction.profile.update({SSO_IDENTITY: identity, **{k: v for k, v in synced.items() if v}})
+            _keep_token_set(interaction.profile, self._record(interaction, verification_id), connector.id)
             await self.store.save(conn, tenant_id, interaction)
 
     # GET /api/experience/sso-connectors

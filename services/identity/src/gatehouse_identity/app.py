@@ -129,7 +129,7 @@ async def setup(ctx: ServiceContext) -> None:
     kek = parse_kek(settings.secret_vault_kek)
     vault = SecretVault(kek) if kek is not None else None
     social_links = SocialLinkService(ctx.engine, identities, SecretStore(), vault)
-    sso_identities = SsoIdentityService(identities)
+    sso_identities = SsoIdentityService(identities, SecretStore(), vault)
     register_user_rpc(ctx, users, UserStore(), user_mfa, action_runs, social_links, sso_identities)
     sso_identities.register_rpc(ctx)
     ctx.components.update(
@@ -148,6 +148,7 @@ async def setup(ctx: ServiceContext) -> None:
         users=users,
         user_identities=identities,
         social_links=social_links,
+        sso_identities=sso_identities,
         user_mfa=user_mfa,
         personal_access_tokens=PersonalAccessTokenService(ctx.engine, PersonalAccessTokenStore(), UserStore()),
         subject_tokens=SubjectTokenService(ctx.engine, SubjectTokenStore()),
@@ -269,6 +270,7 @@ def create_app(settings: IdentitySettings | None = None) -> Litestar:
             "users": component("users"),
             "user_identities": component("user_identities"),
             "social_links": component("social_links"),
+            "sso_identities": component("sso_identities"),
             "saml_sign_in": component("saml_sign_in"),
             "user_mfa": component("user_mfa"),
             "personal_access_tokens": component("personal_access_tokens"),

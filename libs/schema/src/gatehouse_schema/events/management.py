@@ -267,7 +267,8 @@ class SsoConnectorUpdated(_ManagementEvent, kw_only=True):
     event_type: ClassVar[str] = "SsoConnector.Updated"
     description: ClassVar[str] = (
         "An enterprise SSO connector was updated (`PATCH /api/sso-connectors/{id}`); `changed` names the fields "
-        "the request wrote (`config` without its content). Not delivered to webhooks."
+        "the request wrote (`config` without its content). When `enableTokenStorage` is false, identity drops the "
+        "token sets it kept through this connector. Not delivered to webhooks."
     )
     data: SsoConnectorBrief
     changed: list[str]
@@ -280,8 +281,8 @@ class SsoConnectorDeleted(_ManagementEvent, kw_only=True):
     event_type: ClassVar[str] = "SsoConnector.Deleted"
     description: ClassVar[str] = (
         "An enterprise SSO connector was deleted, with its SAML signing keys. In Logto the users' SSO identities "
-        "through it go with it (a foreign key); in Gatehouse they live in identity, which is to drop them on this "
-        "event. Not delivered to webhooks."
+        "through it go with it (a foreign key); in Gatehouse they live in identity, which drops them, and their "
+        "token sets, on this event. Not delivered to webhooks."
     )
     data: SsoConnectorBrief
 

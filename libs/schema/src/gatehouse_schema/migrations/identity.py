@@ -347,4 +347,44 @@ CREATE TABLE identity.saml_sessions (
 CREATE INDEX saml_sessions_expires ON identity.saml_sessions (expires_at);
 """,
     ),
+    Migration(
+        12,
+        "the secret vault: enterprise SSO identities' token sets",
+        """
+-- which enterprise SSO identity a token set belongs to (Logto's `secret_enterprise_sso_connector_relations`):
+-- an OIDC SSO connector with `enableTokenStorage` keeps the IdP's token set of a sign-in. `sso_connector_id` is
+-- management's connector id: no foreign key across contexts (the SsoConnector.Deleted consumer removes the
+-- identities, and their token sets with them); the identity is a foreign key, one token set at most per identity
+CREATE TABLE identity.secret_enterprise_sso_connector_relations (
+    tenant_id varchar(21) NOT NULL,
+    secret_id varchar(21) NOT NULL,
+    sso_connector_id varchar(128) NOT NULL,
+    issuer varchar(256) NOT NULL,
+    identity_id varchar(128) NOT NULL,
+    PRIMARY KEY (tenant_id, secret_id),
+    UNIQUE (tenant_id, issuer, identity_id),
+    FOREIGN KEY (tenant_id, secret_id) REFERENCES identity.secrets ON DELETE CASCADE,
+    FOREIGN KEY (tenant_id, issuer, identity_id)
+        REFERENCES identity.user_sso_identities (tenant_id, issuer, identity_id) ON UPDATE CASCADE
+);
+CREATE INDEX secret_enterprise_sso_connector_relations_connector
+    ON identity.secret_enterprise_sso_connector_relations (tenant_id, sso_connector_id);
+
+-- a token set lives only as long as its SSO identity (Logto's `delete_secret_before_sso_identity_delete`):
+-- whichever writer deletes the identity row (the connector's deletion, the user's, a cascade) deletes the token
+-- set first, so the foreign key above never blocks it
+CREATE FUNCTION identity.delete_secret_of_deleted_sso_identity() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+    DELETE FROM identity.secrets AS s
+    USING identity.secret_enterprise_sso_connector_relations AS r
+    WHERE r.tenant_id = s.tenant_id AND r.secret_id = s.id
+      AND r.tenant_id = OLD.tenant_id AND r.issuer = OLD.issuer AND r.identity_id = OLD.identity_id
+      AND s.user_id = OLD.user_id;
+    RETURN OLD;
+END
+$f$;
+CREATE TRIGGER user_sso_identities_delete_secret BEFORE DELETE ON identity.user_sso_identities
+    FOR EACH ROW EXECUTE FUNCTION identity.delete_secret_of_deleted_sso_identity();
+""",
+    ),
 ]

@@ -337,6 +337,24 @@ async def connector(conn: AsyncConnection, tenant_id: str, connector_id: str) ->
     return None if row is None else connector_from_row(row)
 
 
+async def message_connector(
+    conn: AsyncConnection, tenant_id: str, factory_ids: Sequence[str]
+) -> ConnectorRecord | None:
+    """The tenant's connector built from one of these factories (the shipped Email, or Sms, ones): the one that
+    sends its messages (Logto's `getMessageConnector`). Management keeps one per type; the oldest wins."""
+    if not factory_ids:
+        return None
+    c = t.connectors
+    query = (
+        sa.select(c)
+        .where(c.c.tenant_id == tenant_id, c.c.connector_id.in_(list(factory_ids)))
+        .order_by(c.c.created_at, c.c.id)
+        .limit(1)
+    )
+    row = (await conn.execute(query)).one_or_none()
+    return None if row is None else connector_from_row(row)
+
+
 class SsoConnectorRecord(msgspec.Struct, frozen=True, kw_only=True):
     """An enterprise SSO connector as identity and experience need it: its provider and protocol, its config
     (as management stored it: Logto's fields for the provider, client secret included), its email domains."""

@@ -198,14 +198,16 @@ class SocialSignIn(msgspec.Struct, kw_only=True, rename="camel", omit_defaults=T
 # the identities in `user_sso_identities`.
 
 
-class SsoIdentity(msgspec.Struct, kw_only=True, rename="camel"):
+class SsoIdentity(msgspec.Struct, kw_only=True, rename="camel", omit_defaults=True):
     """A verified enterprise SSO identity: the connector it came through, the IdP's issuer (an OIDC connector's
-    configured issuer, a SAML IdP's entity id), the user's id there and Logto's SSO user info (`detail`)."""
+    configured issuer, a SAML IdP's entity id), the user's id there and Logto's SSO user info (`detail`);
+    `tokenSet`, the IdP's token set sealed by `secret.seal_token_set`, when an OIDC connector stores tokens."""
 
     sso_connector_id: str
     issuer: str
     identity_id: str
     detail: dict[str, Any]
+    token_set: SealedTokenSet | None = None
 
 
 USER_IDENTIFY_SSO = "user.identify_sso"
@@ -234,7 +236,8 @@ USER_SSO_SIGN_IN = "user.sso_sign_in"
 class SsoSignIn(msgspec.Struct, kw_only=True, rename="camel", omit_defaults=True):
     """Experience submits an enterprise SSO sign-in -> AccountDone: in one transaction identity links `identity` to
     the user when `link` (Logto's auto-link by email; 422 `user.identity_already_in_use` if another user has it), or
-    else updates the stored identity's `detail`, and sets the synced `name` / `avatar` (`User.Data.Updated`)."""
+    else updates the stored identity's `detail`, sets the synced `name` / `avatar` (`User.Data.Updated`) and keeps
+    the identity's token set in the vault (when its connector still stores tokens)."""
 
     user_id: str
     identity: SsoIdentity
@@ -252,7 +255,8 @@ class CreateUser(msgspec.Struct, kw_only=True, rename="camel", omit_defaults=Tru
     `user.username_already_in_use` / `user.email_already_in_use` / `user.phone_already_in_use`), hashes the
     password off the event loop and publishes `User.Created`. A `socialIdentity` is the new user's identity at
     its target (422 `user.identity_already_in_use` if another user has it), its token set kept in the vault; an
-    `ssoIdentity` is the new user's enterprise SSO identity (422 `user.identity_already_in_use` if a user has it)."""
+    `ssoIdentity` is the new user's enterprise SSO identity (422 `user.identity_already_in_use` if a user has it),
+    its token set kept too."""
 
     username: str | None = None
     primary_email: str | None = None
@@ -403,6 +407,17 @@ class SocialAccessToken(msgspec.Struct, kw_only=True, rename="camel"):
 
     user_id: str
     target: str
+
+
+USER_SSO_ACCESS_TOKEN = "user.sso_access_token"
+
+
+class SsoAccessToken(msgspec.Struct, kw_only=True, rename="camel"):
+    """The IdP access token kept for the user's enterprise SSO identity through `connectorId` -> AccountDocument
+    `{access_token, scope?, token_type?, expires_in?}`, with `user.social_access_token`'s refresh, 404 and 401."""
+
+    user_id: str
+    connector_id: str
 
 
 # The Account API's social identities (`POST`/`PUT`/`DELETE /api/my-account/identities`, `PUT

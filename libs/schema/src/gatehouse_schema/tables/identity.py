@@ -261,6 +261,17 @@ secret_social_connector_relations = sa.Table(
     schema=SCHEMA,
 )
 
+secret_enterprise_sso_connector_relations = sa.Table(
+    "secret_enterprise_sso_connector_relations",
+    metadata,
+    sa.Column("tenant_id", sa.String(21), primary_key=True),
+    sa.Column("secret_id", sa.String(21), primary_key=True),
+    sa.Column("sso_connector_id", sa.String(128), nullable=False),
+    sa.Column("issuer", sa.String(256), nullable=False),
+    sa.Column("identity_id", sa.String(128), nullable=False),
+    schema=SCHEMA,
+)
+
 saml_sessions = sa.Table(
     "saml_sessions",
     metadata,

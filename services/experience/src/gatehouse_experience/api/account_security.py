@@ -78,6 +78,17 @@ async def get_social_access_token(request: AnyRequest, account_security: Account
     return await account_security.social_access_token(caller_of(request), target)
 
 
+@get(
+    f"{ME}/sso-identities/{{connectorId:str}}/access-token",
+    operation_id="GetEnterpriseSsoIdentityAccessToken",
+    tags=TAGS,
+    guards=[authenticated],
+    summary="Retrieve the access token issued by a third-party enterprise SSO provider",
+)
+async def get_sso_access_token(request: AnyRequest, account_security: AccountSecurity, connectorId: str) -> Any:
+    return await account_security.sso_access_token(caller_of(request), connectorId)
+
+
 MFA = f"{ME}/mfa-verifications"
 
 
@@ -149,6 +160,7 @@ ROUTES = [
     get_logto_configs,
     update_logto_configs,
     get_social_access_token,
+    get_sso_access_token,
     get_mfa_verifications,
     add_mfa_verification,
     delete_mfa_verification,

@@ -1,6 +1,6 @@
 """Users' social and enterprise SSO identities (Users group): linking through a social connector's round
-trip, direct replacement, unlinking, and reading them with their token sets' metadata (`includeTokenSecret`).
-Enterprise SSO identities have no token sets yet (there are no SSO connectors)."""
+trip, direct replacement, unlinking, and reading them with their token sets' metadata (`includeTokenSecret`, for
+social identities and for enterprise SSO identities whose OIDC connector stores tokens)."""
 
 from datetime import datetime
 from typing import Annotated, Any
@@ -16,9 +16,10 @@ from litestar.params import Body, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from msgspec import UNSET, UnsetType
 
-from gatehouse_identity.persistence.secrets import TokenSetSecret
+from gatehouse_identity.persistence.secrets import SsoTokenSetSecret, TokenSetSecret
 from gatehouse_identity.persistence.user_identities import SsoIdentity
 from gatehouse_identity.services.social_links import SocialLinkService
+from gatehouse_identity.services.sso_identities import SsoIdentityService
 from gatehouse_identity.services.user_identities import UserIdentityService
 
 TAGS = ["Users"]
@@ -52,6 +53,21 @@ class TokenSecretOut(msgspec.Struct, kw_only=True, rename="camel"):
     target: str
 
 
+class SsoTokenSecretOut(msgspec.Struct, kw_only=True, rename="camel"):
+    """Logto's desensitized enterprise SSO token set secret."""
+
+    tenant_id: str
+    id: str
+    user_id: str
+    type: str
+    metadata: dict[str, Any]
+    created_at: int
+    updated_at: int
+    sso_connector_id: str
+    issuer: str
+    identity_id: str
+
+
 class UserIdentity(msgspec.Struct, rename="camel", omit_defaults=True):
     identity: dict[str, Any]
     token_secret: TokenSecretOut | None = None
@@ -75,13 +91,15 @@ class SsoIdentityOut(msgspec.Struct, kw_only=True, rename="camel"):
     sso_connector_id: str
 
 
-class UserSsoIdentity(msgspec.Struct, rename="camel"):
+class UserSsoIdentity(msgspec.Struct, rename="camel", omit_defaults=True):
     sso_identity: SsoIdentityOut
+    token_secret: SsoTokenSecretOut | None = None
 
 
-class SsoIdentityEntry(msgspec.Struct, rename="camel"):
+class SsoIdentityEntry(msgspec.Struct, rename="camel", omit_defaults=True):
     sso_identity: SsoIdentityOut
     sso_connector_id: str
+    token_secret: SsoTokenSecretOut | None = None
 
 
 class AllIdentities(msgspec.Struct, rename="camel"):
@@ -107,6 +125,23 @@ def token_secret_out(secret: TokenSetSecret | None) -> TokenSecretOut | None:
         connector_id=secret.connector_id,
         identity_id=secret.identity_id,
         target=secret.target,
+    )
+
+
+def sso_token_secret_out(secret: SsoTokenSetSecret | None) -> SsoTokenSecretOut | None:
+    if secret is None:
+        return None
+    return SsoTokenSecretOut(
+        tenant_id=secret.tenant_id,
+        id=secret.id,
+        user_id=secret.user_id,
+        type=secret.type,
+        metadata=secret.metadata,
+        created_at=_ms(secret.created_at),
+        updated_at=_ms(secret.updated_at),
+        sso_connector_id=secret.sso_connector_id,
+        issuer=secret.issuer,
+        identity_id=secret.identity_id,
     )
 
 
@@ -199,18 +234,29 @@ async def all_identities(
     request: AnyRequest,
     user_identities: UserIdentityService,
     social_links: SocialLinkService,
+    sso_identities: SsoIdentityService,
     userId: str,
     include_token_secret: TokenSecretFlag = None,
 ) -> AllIdentities:
+    """With `includeTokenSecret`, each identity's token set (Logto matches an SSO identity's by its connector)."""
     tenant_id = tenant_of(request)
     social, sso = await user_identities.all_identities(tenant_id, userId)
-    secrets = await social_links.token_secrets(tenant_id, userId) if truthy(include_token_secret) else {}
+    secrets: dict[str, TokenSetSecret] = {}
+    sso_secrets: dict[str, SsoTokenSetSecret] = {}
+    if truthy(include_token_secret):
+        secrets = await social_links.token_secrets(tenant_id, userId)
+        sso_secrets = await sso_identities.token_secrets(tenant_id, userId)
     return AllIdentities(
         social_identities=[
             SocialIdentity(identity, target, token_secret_out(secrets.get(target)))
             for target, identity in social.items()
         ],
-        sso_identities=[SsoIdentityEntry(sso_identity_out(i), i.sso_connector_id) for i in sso],
+        sso_identities=[
+            SsoIdentityEntry(
+                sso_identity_out(i), i.sso_connector_id, sso_token_secret_out(sso_secrets.get(i.sso_connector_id))
+            )
+            for i in sso
+        ],
     )
 
 
@@ -223,12 +269,18 @@ async def all_identities(
 async def get_sso_identity(
     request: AnyRequest,
     user_identities: UserIdentityService,
+    sso_identities: SsoIdentityService,
     userId: str,
     ssoConnectorId: str,
     include_token_secret: TokenSecretFlag = None,
 ) -> UserSsoIdentity:
-    identity = await user_identities.sso_identity(tenant_of(request), userId, ssoConnectorId)
-    return UserSsoIdentity(sso_identity_out(identity))
+    """With `includeTokenSecret`, the token set kept through the connector, if any."""
+    tenant_id = tenant_of(request)
+    identity = await user_identities.sso_identity(tenant_id, userId, ssoConnectorId)
+    if not truthy(include_token_secret):
+        return UserSsoIdentity(sso_identity_out(identity))
+    secrets = await sso_identities.token_secrets(tenant_id, userId, ssoConnectorId)
+    return UserSsoIdentity(sso_identity_out(identity), sso_token_secret_out(secrets.get(ssoConnectorId)))
 
 
 ROUTES = [link_identity, replace_identity, delete_identity, get_identity, all_identities, get_sso_identity]

@@ -87,6 +87,42 @@ def token_response(access_token: str, metadata: dict[str, Any]) -> dict[str, Any
     return body
 
 
+def opened_token_set(vault: SecretVault | None, sealed: Sealed, metadata: dict[str, Any], secret_id: str) -> TokenSet:
+    """A kept token set, opened (its tokens) and with its metadata (scope, type, expiry): 404
+    `secrets.third_party_token_set.token_not_found` without a vault key, or when this one does not open it."""
+    if vault is None:
+        raise NotFound("secrets.third_party_token_set.token_not_found")
+    try:
+        kept = msgspec.json.decode(vault.open(sealed))
+    except VaultKeyError:
+        log.warning("a token set does not open with SECRET_VAULT_KEK", secret=secret_id)
+        raise NotFound("secrets.third_party_token_set.token_not_found") from None
+    if not isinstance(kept.get("access_token"), str):
+        raise NotFound("secrets.third_party_token_set.token_not_found")
+    return TokenSet(
+        access_token=kept["access_token"],
+        refresh_token=kept.get("refresh_token", msgspec.UNSET),
+        id_token=kept.get("id_token", msgspec.UNSET),
+        scope=metadata.get("scope", msgspec.UNSET),
+        token_type=metadata.get("tokenType", msgspec.UNSET),
+        expires_at=metadata.get("expiresAt", msgspec.UNSET),
+    )
+
+
+def expired(tokens: TokenSet) -> bool:
+    return isinstance(tokens.expires_at, int) and tokens.expires_at <= time.time()
+
+
+def refreshed_tokens(fresh: TokenSet, kept: TokenSet) -> TokenSet:
+    """A refresh's token set with the kept refresh token and ID token where the provider sent none (some issue a
+    refresh token once only, Logto keeps it too)."""
+    if not isinstance(fresh.refresh_token, str):
+        fresh = msgspec.structs.replace(fresh, refresh_token=kept.refresh_token)
+    if not isinstance(fresh.id_token, str):
+        fresh = msgspec.structs.replace(fresh, id_token=kept.id_token)
+    return fresh
+
+
 def sealed_tokens(tokens: TokenSet) -> bytes:
     """The tokens themselves, as Logto encrypts them."""
     kept = {"access_token": tokens.access_token, "id_token": tokens.id_token, "refresh_token": tokens.refresh_token}
@@ -348,23 +384,11 @@ class SocialLinkService:
         through the connector first when it has expired and a refresh token is kept."""
         async with self.engine.connect() as conn:
             found = await self.secrets.sealed_token_set(conn, tenant_id, user_id, target)
-        if found is None or self.vault is None:
+        if found is None:
             raise NotFound("secrets.third_party_token_set.token_not_found")
         secret, sealed = found
-        try:
-            kept = msgspec.json.decode(self.vault.open(sealed))
-        except VaultKeyError:
-            log.warning("a token set does not open with SECRET_VAULT_KEK", secret=secret.id)
-            raise NotFound("secrets.third_party_token_set.token_not_found") from None
-        tokens = TokenSet(
-            access_token=kept["access_token"],
-            refresh_token=kept.get("refresh_token", msgspec.UNSET),
-            id_token=kept.get("id_token", msgspec.UNSET),
-            scope=secret.metadata.get("scope", msgspec.UNSET),
-            token_type=secret.metadata.get("tokenType", msgspec.UNSET),
-            expires_at=secret.metadata.get("expiresAt", msgspec.UNSET),
-        )
-        if isinstance(tokens.expires_at, int) and tokens.expires_at <= time.time():
+        tokens = opened_token_set(self.vault, sealed, secret.metadata, secret.id)
+        if expired(tokens):
             tokens = await self._refreshed(tenant_id, secret, tokens)
         return token_response(tokens.access_token, token_set_metadata(tokens))
 
@@ -380,11 +404,7 @@ class SocialLinkService:
         if record is None or factory is None or not record.enable_token_storage:
             raise Unprocessable("connector.token_storage_not_supported")
         async with aiohttp.ClientSession() as http:
-            fresh = await factory.refresh(http, record.config, tokens.refresh_token)
-        if not isinstance(fresh.refresh_token, str):  # the provider kept the refresh token as it was
-            fresh = msgspec.structs.replace(fresh, refresh_token=tokens.refresh_token)
-        if not isinstance(fresh.id_token, str):
-            fresh = msgspec.structs.replace(fresh, id_token=tokens.id_token)
+            fresh = refreshed_tokens(await factory.refresh(http, record.config, tokens.refresh_token), tokens)
         async with self.engine.begin() as conn:
             await self.secrets.reseal(
                 conn, tenant_id, secret.id, self.vault.seal(sealed_tokens(fresh)), token_set_metadata(fresh)

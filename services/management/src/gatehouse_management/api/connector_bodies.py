@@ -61,6 +61,16 @@ class Connector(FactoryMetadata, kw_only=True):
     extra_info: dict[str, Any]
 
 
+class ConnectorTestRequest(msgspec.Struct, kw_only=True):
+    """`POST /api/connectors/{factoryId}/test`: where the test message goes (`phone` wins over `email`; Logto's
+    `phoneRegEx` and `emailRegEx`) and the config to send it with (not a stored connector's)."""
+
+    config: dict[str, Any]
+    phone: Annotated[str, Meta(pattern=r"^\d+$")] | UnsetType = UNSET
+    email: Annotated[str, Meta(pattern=r"^\S+@\S+\.\S+$")] | UnsetType = UNSET
+    locale: str | UnsetType = UNSET
+
+
 class AuthorizationUriRequest(msgspec.Struct, kw_only=True, rename="camel"):
     state: str
     redirect_uri: str

@@ -1,6 +1,4 @@
-"""Connectors routes (Logto's `routes/connector/index.ts` and `authorization-uri.ts`). `POST
-/api/connectors/{factoryId}/test` is not served: it sends a test email or SMS, and Gatehouse ships no Email or
-Sms factory."""
+"""Connectors routes (Logto's `routes/connector/index.ts`, `authorization-uri.ts` and `config-testing.ts`)."""
 
 from typing import Annotated, Any
 
@@ -14,6 +12,7 @@ from gatehouse_management.api.connector_bodies import (
     AuthorizationUri,
     AuthorizationUriRequest,
     Connector,
+    ConnectorTestRequest,
     NewConnector,
     UpdateConnector,
 )
@@ -79,6 +78,21 @@ async def create_authorization_uri(
     return AuthorizationUri(redirect_to=url)
 
 
+@post(
+    f"{PATH}/{{factoryId:str}}/test",
+    operation_id="CreateConnectorTest",
+    tags=TAGS,
+    status_code=HTTP_204_NO_CONTENT,
+    summary="Test passwordless connector",
+    description="Test a passwordless (email or SMS) connector by sending a test message to the given phone number "
+    "or email address.",
+)
+async def create_connector_test(
+    connectors: ConnectorService, factoryId: str, data: Annotated[ConnectorTestRequest, Body()]
+) -> None:
+    await connectors.send_test(factoryId, data)
+
+
 ROUTES = [
     create_connector,
     list_connectors,
@@ -86,4 +100,5 @@ ROUTES = [
     update_connector,
     delete_connector,
     create_authorization_uri,
+    create_connector_test,
 ]

@@ -1,10 +1,9 @@
 """Logto's connector rules (`routes/connector/index.ts`, `utils/connectors`): the record a stored connector and its
 factory make, and the checks of a create and of an update, in Logto's order.
 
-Gatehouse ships Social factories only (`oidc`, `oauth2`, both standard). The rules of the other types are kept
-where Logto applies them (the checks of a create are Social-only, `syncProfile` needs a Social connector, a new
-Email or Sms connector replaces the others of its type: `PASSWORDLESS_TYPES`), so such a factory needs no new
-rule here."""
+Gatehouse ships standard Social factories (`oidc`, `oauth2`, `saml`) and one Email factory (SMTP). The rules of
+each type are where Logto applies them (the checks of a create are Social-only, `syncProfile` needs a Social
+connector, a new Email or Sms connector replaces the others of its type: `PASSWORDLESS_TYPES`)."""
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass

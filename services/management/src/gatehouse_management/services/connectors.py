@@ -1,5 +1,6 @@
 """Use cases of connectors and connector factories (Logto's `routes/connector`): the factories Gatehouse ships,
-the tenant's connectors built from them, and the authorization URI of a social connector.
+the tenant's connectors built from them, the authorization URI of a social connector and the test message of a
+passwordless (Email) factory.
 
 Every write takes the tenant's connector lock, checks Logto's rules against the other connectors and appends its
 `Connector.*` event in the same transaction. Logto has no hook event for connectors; these are Gatehouse's own, and
@@ -27,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from gatehouse_management.api.connector_bodies import (
     Connector,
     ConnectorFactoryInfo,
+    ConnectorTestRequest,
     NewConnector,
     UpdateConnector,
 )
@@ -35,6 +37,7 @@ from gatehouse_management.persistence.connectors import ConnectorStore
 from gatehouse_management.persistence.sign_in_experience import SignInExperienceStore
 
 SHORT_ID = 12  # Logto's `generateStandardShortId`
+TEST_CODE = "000000"  # the code of Logto's test message
 # the body fields a PATCH may write, by their API names and columns
 UPDATABLE = {
     "config": "config",
@@ -191,6 +194,23 @@ class ConnectorService:
         if connector.type != "Social":
             raise BadRequest("connector.unexpected_type")
         return connector.factory.authorization_uri(connector.row.config, state, redirect_uri)
+
+    async def send_test(self, factory_id: str, body: ConnectorTestRequest) -> None:
+        """Logto's `routes/connector/config-testing.ts`: the factory's `Generic` message with the code `000000`,
+        sent with the given config (no connector needs to exist). A factory that sends no messages is 400
+        `connector.not_found` (Logto sets no status on it), one of the other passwordless type 400
+        `connector.unexpected_type`; the config is checked as on create, the send fails as the connector's do."""
+        to = body.phone if body.phone is not UNSET else body.email
+        if to is UNSET:
+            raise BadRequest("guard.invalid_input", type="body")
+        expected = "Sms" if body.phone is not UNSET else "Email"
+        factory = self.factories.get(factory_id)
+        if factory is None or factory.metadata.type not in rules.PASSWORDLESS_TYPES:
+            raise BadRequest("connector.not_found", type=expected)
+        if factory.metadata.type != expected:
+            raise BadRequest("connector.unexpected_type")
+        payload = {"code": TEST_CODE} | ({"locale": body.locale} if body.locale is not UNSET else {})
+        await factory.send_message(body.config, to, "Generic", payload)
 
 
 def _factory_info(factory: ConnectorFactory) -> ConnectorFactoryInfo:

@@ -87,7 +87,7 @@ async def create_organization_invitation_message(
     id: str,
     data: Annotated[MessagePayload, Body()],
 ) -> None:
-    await organization_invitations.send_message(tenant_of(request), id)
+    await organization_invitations.send_message(tenant_of(request), id, data)
 
 
 @put(

@@ -1,25 +1,37 @@
 """Organization invitation use cases (Logto's `OrganizationInvitationLibrary`).
 
-Each command is one transaction. Gatehouse runs no email connector, so whatever would send the invitation
-email (a `messagePayload` object on creation, `POST .../message`) ends in Logto's error for a tenant without
-one, 501 `connector.not_found`, after the same checks Logto makes first; creation rolls back, so nothing is
-written. Accepting an invitation makes the user a member of the organization with the invitation's roles in
-the same transaction, announced as `Organization.Membership.Updated`; Logto has no hook events for
-invitations themselves.
+Each command is one transaction. The invitation email (a `messagePayload` object on creation, `POST
+.../message`) goes through the tenant's Email connector (management's, read with
+`gatehouse_schema.queries.management`) with its `OrganizationInvitation` template, the payload merged over
+Logto's template context (`organization`: id, name, branding; `inviter`: id, avatar, name, primaryEmail,
+primaryPhone, username, profile). A tenant without one gets Logto's 501 `connector.not_found`, after the same
+checks Logto makes first. Creation sends inside its transaction, as Logto does: a failed send (the
+connector's error, e.g. 500 `connector.general` for an SMTP refusal) rolls it back, so nothing is written.
+Accepting an invitation makes the user a member of the organization with the invitation's roles in the same
+transaction, announced as `Organization.Membership.Updated`; Logto has no hook events for invitations
+themselves.
 """
 
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
+from functools import partial
+from typing import Any
 
 import msgspec
+from gatehouse_connectors import FACTORIES, ConnectorFactory
 from gatehouse_platform.errors import BadRequest, GatehouseError, NotFound, Unprocessable
 from gatehouse_platform.outbox import Outbox
 from gatehouse_schema.api.organizations import OrganizationInvitation
 from gatehouse_schema.events import Actor
 from gatehouse_schema.ids import generate_id
 from gatehouse_schema.queries import identity as identity_reads
+from gatehouse_schema.queries import management as management_reads
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from gatehouse_organizations.api.organization_invitations_bodies import CreateOrganizationInvitation
+from gatehouse_organizations.api.organization_invitations_bodies import (
+    CreateOrganizationInvitation,
+    MessagePayload,
+)
 from gatehouse_organizations.persistence.memberships import USERS, MembershipStore
 from gatehouse_organizations.persistence.organization_invitations import (
     ACCEPTED,
@@ -33,6 +45,9 @@ from gatehouse_organizations.services.memberships import membership_event
 from gatehouse_organizations.services.organizations import MAX_EPOCH_MS
 
 UNKNOWN_RELATION = "entity.relation_foreign_key_not_found"
+INVITATION_TEMPLATE = "OrganizationInvitation"  # Logto's `TemplateType.OrganizationInvitation`
+# Logto's `buildUserContextInfo`: what an invitation email may say of its inviter
+INVITER_FIELDS = ("id", "avatar", "name", "primaryEmail", "primaryPhone", "username", "profile")
 
 
 def no_email_connector() -> GatehouseError:
@@ -65,12 +80,15 @@ class OrganizationInvitationService:
         organizations: OrganizationStore,
         members: MembershipStore,
         outbox: Outbox,
+        factories: Mapping[str, ConnectorFactory] = FACTORIES,
     ) -> None:
         self.engine = engine
         self.invitations = invitations
         self.organizations = organizations
         self.members = members
         self.outbox = outbox
+        self.email_factories = [id for id, factory in factories.items() if factory.metadata.type == "Email"]
+        self.factories = factories
 
     async def _find(self, conn: AsyncConnection, tenant_id: str, invitation_id: str) -> OrganizationInvitation:
         found = await self.invitations.get(conn, tenant_id, invitation_id)
@@ -96,6 +114,43 @@ class OrganizationInvitationService:
         roles = list(dict.fromkeys(body.organization_role_ids))
         if len(await self.members.roles_by_id(conn, tenant_id, roles)) < len(roles):
             raise Unprocessable(UNKNOWN_RELATION)
+
+    async def _template_context(
+        self, conn: AsyncConnection, tenant_id: str, organization_id: str, inviter_id: str | None
+    ) -> dict[str, Any]:
+        """Logto's `getOrganizationInvitationTemplateContext`."""
+        organization = await self.organizations.get(conn, tenant_id, organization_id)
+        if organization is None:
+            raise NotFound("entity.not_found")
+        context: dict[str, Any] = {
+            "organization": {
+                "id": organization.id,
+                "name": organization.name,
+                "branding": msgspec.to_builtins(organization.branding),
+            }
+        }
+        inviter = await identity_reads.get_user(conn, tenant_id, inviter_id) if inviter_id else None
+        if inviter is not None:
+            user = msgspec.to_builtins(inviter)
+            context["inviter"] = {key: user.get(key) for key in INVITER_FIELDS}
+        return context
+
+    async def _email(
+        self,
+        conn: AsyncConnection,
+        tenant_id: str,
+        invitation: OrganizationInvitation,
+        payload: MessagePayload,
+    ) -> Callable[[], Awaitable[None]]:
+        """Logto's `sendEmail` with the template context, ready to send: through the tenant's Email connector
+        (501 without one)."""
+        connector = await management_reads.message_connector(conn, tenant_id, self.email_factories)
+        if connector is None:
+            raise no_email_connector()
+        context = await self._template_context(conn, tenant_id, invitation.organization_id, invitation.inviter_id)
+        values = context | msgspec.to_builtins(payload)
+        factory = self.factories[connector.connector_id]
+        return partial(factory.send_message, connector.config, invitation.invitee, INVITATION_TEMPLATE, values)
 
     # reads
 
@@ -132,14 +187,19 @@ class OrganizationInvitationService:
                 raise Unprocessable("entity.unique_integrity_violation")
             roles = list(dict.fromkeys(body.organization_role_ids))
             await self.invitations.grant_roles(conn, tenant_id, invitation_id, roles)
-            if body.message_payload is not False:
-                raise no_email_connector()  # the transaction rolls back: no invitation without its email
-            return await self._find(conn, tenant_id, invitation_id)
+            invitation = await self._find(conn, tenant_id, invitation_id)
+            if isinstance(body.message_payload, MessagePayload):
+                # before the commit: a failed send rolls the invitation back
+                send = await self._email(conn, tenant_id, invitation, body.message_payload)
+                await send()
+            return invitation
 
-    async def send_message(self, tenant_id: str, invitation_id: str) -> None:
+    async def send_message(self, tenant_id: str, invitation_id: str, payload: MessagePayload) -> None:
+        """Sends the invitation email again, whatever the invitation's status (as Logto does)."""
         async with self.engine.connect() as conn:
-            await self._find(conn, tenant_id, invitation_id)
-        raise no_email_connector()
+            invitation = await self._find(conn, tenant_id, invitation_id)
+            send = await self._email(conn, tenant_id, invitation, payload)
+        await send()  # no connection held while the email goes out
 
     async def delete(self, tenant_id: str, invitation_id: str) -> None:
         async with self.engine.begin() as conn:
