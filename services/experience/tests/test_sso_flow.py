@@ -13,11 +13,11 @@ from urllib.parse import parse_qs, urlsplit
 import msgspec
 import sqlalchemy as sa
 from gatehouse_schema.ids import generate_id
-from gatehouse_schema.tables import management as m
 from gatehouse_schema.tables.identity import outbox as identity_outbox
 from gatehouse_schema.tables.identity import user_sso_identities, users
 from gatehouse_testing.fake_provider import CLIENT_ID, CLIENT_SECRET, FakeProvider
 from gatehouse_testing.fake_saml_idp import FakeSamlIdp
+from gatehouse_testing.sso_connectors import write_sso_connector
 from httpx import AsyncClient
 from lxml import etree
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -73,23 +73,15 @@ async def sso_connector(
     token_storage: bool = False,
 ) -> str:
     """An enterprise SSO connector row, as management writes it."""
-    connector_id = generate_id()
-    async with db.begin() as conn:
-        await conn.execute(
-            sa.insert(m.sso_connectors).values(
-                tenant_id="default",
-                id=connector_id,
-                provider_name=provider_name,
-                connector_name=f"sso-{connector_id}",
-                config=config,
-                domains=domains if domains is not None else [new_domain()],
-                branding={"logo": "https://cdn.example.com/corp.svg"},
-                sync_profile=sync_profile,
-                enable_token_storage=token_storage,
-                created_at=sa.func.now(),
-            )
-        )
-    return connector_id
+    return await write_sso_connector(
+        db,
+        provider_name,
+        config,
+        domains=domains if domains is not None else [new_domain()],
+        branding={"logo": "https://cdn.example.com/corp.svg"},
+        sync_profile=sync_profile,
+        token_storage=token_storage,
+    )
 
 
 def saml_idp() -> FakeSamlIdp:

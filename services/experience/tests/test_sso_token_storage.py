@@ -6,52 +6,44 @@ returns its access token to the signed-in user. With the real identity service a
 from typing import Any
 
 import sqlalchemy as sa
-from gatehouse_platform.rpc import RpcClient
 from gatehouse_schema.ids import generate_id
 from gatehouse_schema.tables.identity import secrets as secrets_table
 from gatehouse_testing.fake_provider import FakeProvider
-from httpx import AsyncClient, Response
+from gatehouse_testing.vault import SSO_TOKEN_SECRET_KEYS as TOKEN_SECRET_KEYS
+from httpx import Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from .accountkit import ALL_EDIT, IDENTITIES_SCOPES, account_center, bearer_of, rpc
+from .accountkit import IDENTITIES_SCOPES, SocialKit, bearer_of, kit, rpc
 from .flowkit import error, make_user, provider, started
 from .test_sso_flow import IDENTIFY, SSO_CALLBACK, oidc_authorization, oidc_connector, oidc_sso, sso_experience
 
-__all__ = ["provider", "rpc"]
+__all__ = ["kit", "provider", "rpc"]
 
 NOT_FOUND, EXPIRED = (
     "secrets.third_party_token_set.token_not_found",
     "secrets.third_party_token_set.access_token_expired",
 )
-TOKEN_SECRET_KEYS = {
-    "tenantId",
-    "id",
-    "userId",
-    "type",
-    "metadata",
-    "createdAt",
-    "updatedAt",
-    "ssoConnectorId",
-    "issuer",
-    "identityId",
-}
 
 
 # Arrangements
 
 
-async def social_field(db: AsyncEngine, access: str) -> None:
-    """The account center, every field editable but `social` (which the SSO access token shares), `access`."""
-    await account_center(db, fields={**ALL_EDIT, "social": access})
+async def sso_connector(kit: SocialKit, **options: Any) -> tuple[str, str]:
+    """The sign-in experience with SSO, a new OIDC SSO connector of the provider (its `options`) and a new subject
+    of the IdP: the connector's id and the subject."""
+    await sso_experience(kit.db)
+    return await oidc_connector(kit.db, kit.provider, **options), f"sub-{generate_id()[:8].lower()}"
 
 
-async def token_secret(identity: AsyncClient, auth: dict[str, str], user_id: str, connector_id: str) -> Any:
+async def token_secret(kit: SocialKit, user_id: str, connector_id: str) -> Any:
     """The Users API's desensitized token set of the user's SSO identity through the connector (None without one);
     the all-identities read shows the same."""
     url = f"/api/users/{user_id}/sso-identities/{connector_id}?includeTokenSecret=true"
-    one = await identity.get(url, headers=auth)
+    one = await kit.identity.get(url, headers=kit.auth)
     assert one.status_code == 200, one.text
-    everything = await identity.get(f"/api/users/{user_id}/all-identities?includeTokenSecret=true", headers=auth)
+    everything = await kit.identity.get(
+        f"/api/users/{user_id}/all-identities?includeTokenSecret=true", headers=kit.auth
+    )
     [entry] = [e for e in everything.json()["ssoIdentities"] if e["ssoConnectorId"] == connector_id]
     assert entry.get("tokenSecret") == one.json().get("tokenSecret")
     return one.json().get("tokenSecret")
@@ -72,12 +64,10 @@ def issued_to(provider: FakeProvider, access_token: str) -> str | None:
 # Steps
 
 
-async def sso_sign_in(
-    identity: AsyncClient, client: AsyncClient, db: AsyncEngine, provider: FakeProvider, connector_id: str, sub: str
-) -> None:
+async def sso_sign_in(kit: SocialKit, connector_id: str, sub: str) -> None:
     """A whole OIDC SSO sign-in of `sub` (known, or linked by the IdP's verified email) up to submit."""
-    browser = await started(identity, client, db, "SignIn")
-    verification_id = await oidc_sso(browser, provider, connector_id, sub, email=email_of(sub), email_verified=True)
+    browser = await started(kit.identity, kit.client, kit.db, "SignIn")
+    verification_id = await oidc_sso(browser, kit.provider, connector_id, sub, email=email_of(sub), email_verified=True)
     identified = await browser.call("POST", IDENTIFY, {"verificationId": verification_id})
     assert identified.status_code == 204, identified.text
     state = await browser.call("GET", "/api/experience/interaction")
@@ -85,12 +75,9 @@ async def sso_sign_in(
     assert await browser.finish()
 
 
-async def sso_access_token(client: AsyncClient, connector_id: str, bearer: dict[str, str]) -> Response:
-    return await client.get(f"/api/my-account/sso-identities/{connector_id}/access-token", headers=bearer)
-
-
-def a_subject() -> str:
-    return f"sub-{generate_id()[:8].lower()}"
+async def sso_access_token(kit: SocialKit, connector_id: str, bearer: dict[str, str]) -> Response:
+    """`GET /api/my-account/sso-identities/{connectorId}/access-token`."""
+    return await kit.client.get(f"/api/my-account/sso-identities/{connector_id}/access-token", headers=bearer)
 
 
 def email_of(sub: str) -> str:
@@ -101,93 +88,68 @@ def email_of(sub: str) -> str:
 # Tests
 
 
-async def test_an_oidc_sso_sign_in_keeps_the_token_set_for_the_users_and_account_apis(
-    client: AsyncClient,
-    identity: AsyncClient,
-    db: AsyncEngine,
-    auth: dict[str, str],
-    rpc: RpcClient,
-    provider: FakeProvider,
-) -> None:
-    await sso_experience(db)
-    connector_id = await oidc_connector(db, provider, token_storage=True)
-    sub = a_subject()
-    user = await make_user(identity, auth, primaryEmail=email_of(sub))
-    await sso_sign_in(identity, client, db, provider, connector_id, sub)
+async def test_an_oidc_sso_sign_in_keeps_the_token_set_for_the_users_and_account_apis(kit: SocialKit) -> None:
+    connector_id, sub = await sso_connector(kit, token_storage=True)
+    user = await make_user(kit.identity, kit.auth, primaryEmail=email_of(sub))
+    await sso_sign_in(kit, connector_id, sub)
 
-    secret = await token_secret(identity, auth, user["id"], connector_id)
+    secret = await token_secret(kit, user["id"], connector_id)
     assert set(secret) == TOKEN_SECRET_KEYS and secret["type"] == "federated_token_set"
     assert (secret["userId"], secret["ssoConnectorId"], secret["issuer"], secret["identityId"]) == (
         user["id"],
         connector_id,
-        provider.url,
+        kit.provider.url,
         sub,
     )
     assert secret["metadata"]["hasRefreshToken"] is True and secret["metadata"]["tokenType"] == "Bearer"
 
-    await social_field(db, "ReadOnly")
-    bearer = await bearer_of(identity, rpc, db, user["id"], IDENTITIES_SCOPES)
-    got = await sso_access_token(client, connector_id, bearer)
+    await kit.social_field("ReadOnly")
+    bearer = await bearer_of(kit.identity, kit.rpc, kit.db, user["id"], IDENTITIES_SCOPES)
+    got = await sso_access_token(kit, connector_id, bearer)
     assert got.status_code == 200, got.text
     body: dict[str, Any] = got.json()
-    assert issued_to(provider, body["access_token"]) == sub
+    assert issued_to(kit.provider, body["access_token"]) == sub
     assert (body["token_type"], body["scope"]) == ("Bearer", "openid profile email")
     assert 3500 < body["expires_in"] <= 3600
 
     # the next sign-in of the identity replaces the token set
-    await sso_sign_in(identity, client, db, provider, connector_id, sub)
-    again = (await sso_access_token(client, connector_id, bearer)).json()
-    assert again["access_token"] != body["access_token"] and issued_to(provider, again["access_token"]) == sub
-    assert len(await kept_secrets(db, user["id"])) == 1
+    await sso_sign_in(kit, connector_id, sub)
+    again = (await sso_access_token(kit, connector_id, bearer)).json()
+    assert again["access_token"] != body["access_token"] and issued_to(kit.provider, again["access_token"]) == sub
+    assert len(await kept_secrets(kit.db, user["id"])) == 1
 
     # the checks of the social one: a connector without a kept token, the `identities` scope, the `social` field
     error(
-        await sso_access_token(client, "no-such-connector", bearer),
+        await sso_access_token(kit, "no-such-connector", bearer),
         404,
         "secrets.third_party_token_set.token_not_found",
     )
-    narrow = await bearer_of(identity, rpc, db, user["id"], "openid profile")
-    error(await sso_access_token(client, connector_id, narrow), 401, "auth.unauthorized")
-    await social_field(db, "Off")
-    error(await sso_access_token(client, connector_id, bearer), 400, "account_center.field_not_enabled")
+    narrow = await bearer_of(kit.identity, kit.rpc, kit.db, user["id"], "openid profile")
+    error(await sso_access_token(kit, connector_id, narrow), 401, "auth.unauthorized")
+    await kit.social_field("Off")
+    error(await sso_access_token(kit, connector_id, bearer), 400, "account_center.field_not_enabled")
 
 
-async def test_without_token_storage_no_token_set_is_kept(
-    client: AsyncClient,
-    identity: AsyncClient,
-    db: AsyncEngine,
-    auth: dict[str, str],
-    rpc: RpcClient,
-    provider: FakeProvider,
-) -> None:
-    await sso_experience(db)
-    connector_id = await oidc_connector(db, provider)
-    sub = a_subject()
-    user = await make_user(identity, auth, primaryEmail=email_of(sub))
-    await sso_sign_in(identity, client, db, provider, connector_id, sub)
+async def test_without_token_storage_no_token_set_is_kept(kit: SocialKit) -> None:
+    connector_id, sub = await sso_connector(kit)
+    user = await make_user(kit.identity, kit.auth, primaryEmail=email_of(sub))
+    await sso_sign_in(kit, connector_id, sub)
 
-    assert await token_secret(identity, auth, user["id"], connector_id) is None
-    assert await kept_secrets(db, user["id"]) == []
-    await social_field(db, "Edit")
-    bearer = await bearer_of(identity, rpc, db, user["id"], IDENTITIES_SCOPES)
-    error(await sso_access_token(client, connector_id, bearer), 404, NOT_FOUND)
+    assert await token_secret(kit, user["id"], connector_id) is None
+    assert await kept_secrets(kit.db, user["id"]) == []
+    await kit.social_field("Edit")
+    bearer = await bearer_of(kit.identity, kit.rpc, kit.db, user["id"], IDENTITIES_SCOPES)
+    error(await sso_access_token(kit, connector_id, bearer), 404, NOT_FOUND)
 
 
 async def test_an_sso_registration_keeps_the_token_set_which_goes_when_it_expires_unrefreshable(
-    client: AsyncClient,
-    identity: AsyncClient,
-    db: AsyncEngine,
-    auth: dict[str, str],
-    rpc: RpcClient,
-    provider: FakeProvider,
+    kit: SocialKit,
 ) -> None:
-    await sso_experience(db)
-    connector_id = await oidc_connector(db, provider, token_storage=True)
-    sub = a_subject()
-    browser = await started(identity, client, db, "Register")
+    connector_id, sub = await sso_connector(kit, token_storage=True)
+    browser = await started(kit.identity, kit.client, kit.db, "Register")
     verification_id, query = await oidc_authorization(browser, connector_id)
     # an IdP that issues no refresh token
-    code = provider.issue_code(sub, SSO_CALLBACK, nonce=query["nonce"], refresh_token=False)
+    code = kit.provider.issue_code(sub, SSO_CALLBACK, nonce=query["nonce"], refresh_token=False)
     body = {"connectorData": {"code": code, "state": query["state"]}, "verificationId": verification_id}
     assert (await browser.call("POST", f"/api/experience/verification/sso/{connector_id}/verify", body)).is_success
     created = await browser.call("POST", IDENTIFY, {"verificationId": verification_id})
@@ -195,19 +157,17 @@ async def test_an_sso_registration_keeps_the_token_set_which_goes_when_it_expire
     user_id = (await browser.call("GET", "/api/experience/interaction")).json()["userId"]
     assert await browser.finish()
 
-    secret = await token_secret(identity, auth, user_id, connector_id)
+    secret = await token_secret(kit, user_id, connector_id)
     assert secret["identityId"] == sub and secret["metadata"]["hasRefreshToken"] is False
-    await social_field(db, "Edit")
-    bearer = await bearer_of(identity, rpc, db, user_id, IDENTITIES_SCOPES)
-    got = await sso_access_token(client, connector_id, bearer)
-    assert got.status_code == 200 and issued_to(provider, got.json()["access_token"]) == sub, got.text
+    await kit.social_field("Edit")
+    bearer = await bearer_of(kit.identity, kit.rpc, kit.db, user_id, IDENTITIES_SCOPES)
+    got = await sso_access_token(kit, connector_id, bearer)
+    assert got.status_code == 200 and issued_to(kit.provider, got.json()["access_token"]) == sub, got.text
 
     # expired, with no refresh token to renew it: 401, and the token set is forgotten (as a social one)
-    async with db.begin() as conn:
+    async with kit.db.begin() as conn:
         expired = secrets_table.c.metadata.op("||")(sa.cast({"expiresAt": 1}, secrets_table.c.metadata.type))
         await conn.execute(sa.update(secrets_table).where(secrets_table.c.id == secret["id"]).values(metadata=expired))
-    error(
-        await sso_access_token(client, connector_id, bearer), 401, "secrets.third_party_token_set.access_token_expired"
-    )
-    error(await sso_access_token(client, connector_id, bearer), 404, NOT_FOUND)
-    assert await token_secret(identity, auth, user_id, connector_id) is None
+    error(await sso_access_token(kit, connector_id, bearer), 401, "secrets.third_party_token_set.access_token_expired")
+    error(await sso_access_token(kit, connector_id, bearer), 404, NOT_FOUND)
+    assert await token_secret(kit, user_id, connector_id) is None

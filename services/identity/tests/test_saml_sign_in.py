@@ -25,6 +25,7 @@ from gatehouse_schema.rpc.identity import (
 )
 from gatehouse_schema.tables import management as m
 from gatehouse_testing.fake_saml_idp import FakeSamlIdp
+from gatehouse_testing.sso_connectors import write_sso_connector
 from httpx import AsyncClient
 from lxml import etree
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -198,24 +199,8 @@ async def sso_connector(db: AsyncEngine, idp: FakeSamlIdp) -> Callable[..., Any]
     """An enterprise SSO connector of the SAML provider, as management writes it."""
 
     async def make(provider: str = "SAML", **config: Any) -> str:
-        connector_id = generate_id()
         values = {"metadata": idp.metadata(), "attributeMapping": {"email": "mail", "name": "displayName"}, **config}
-        async with db.begin() as conn:
-            await conn.execute(
-                sa.insert(m.sso_connectors).values(
-                    tenant_id="default",
-                    id=connector_id,
-                    provider_name=provider,
-                    connector_name=f"sso-{connector_id}",
-                    config=values,
-                    domains=["example.com"],
-                    branding={},
-                    sync_profile=False,
-                    enable_token_storage=False,
-                    created_at=sa.func.now(),
-                )
-            )
-        return connector_id
+        return await write_sso_connector(db, provider, values, domains=["example.com"])
 
     return make
 

@@ -26,7 +26,6 @@ from gatehouse_schema.events import (
     event_subject,
     make_event,
 )
-from gatehouse_schema.ids import generate_id
 from gatehouse_schema.rpc.identity import (
     SECRET_SEAL_TOKEN_SET,
     USER_CREATE,
@@ -42,28 +41,17 @@ from gatehouse_schema.rpc.identity import (
     SsoIdentity,
     SsoSignIn,
 )
-from gatehouse_schema.tables import management as m
 from gatehouse_schema.tables.identity import secret_enterprise_sso_connector_relations as relations
 from gatehouse_schema.tables.identity import secrets as secrets_table
 from gatehouse_schema.tables.identity import user_sso_identities
 from gatehouse_testing.fake_provider import CLIENT_ID, CLIENT_SECRET, FakeProvider, fake_provider
+from gatehouse_testing.sso_connectors import write_sso_connector
+from gatehouse_testing.vault import SSO_TOKEN_SECRET_KEYS as SECRET_KEYS
 from gatehouse_testing.vault import VAULT_KEK
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 Auth = dict[str, str]
-SECRET_KEYS = {
-    "tenantId",
-    "id",
-    "userId",
-    "type",
-    "metadata",
-    "createdAt",
-    "updatedAt",
-    "ssoConnectorId",
-    "issuer",
-    "identityId",
-}
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -79,24 +67,8 @@ async def sso_connector(
     db: AsyncEngine, *, token_storage: bool = True, provider_name: str = "OIDC", issuer: str | None = None
 ) -> str:
     """An enterprise SSO connector row, as management writes it."""
-    connector_id = generate_id()
     config = {"clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET, "issuer": issuer or "https://idp.example.com"}
-    async with db.begin() as conn:
-        await conn.execute(
-            sa.insert(m.sso_connectors).values(
-                tenant_id="default",
-                id=connector_id,
-                provider_name=provider_name,
-                connector_name=f"sso-{connector_id}",
-                config=config,
-                domains=[],
-                branding={},
-                sync_profile=False,
-                enable_token_storage=token_storage,
-                created_at=sa.func.now(),
-            )
-        )
-    return connector_id
+    return await write_sso_connector(db, provider_name, config, domains=[], token_storage=token_storage)
 
 
 async def new_user(client: AsyncClient, auth: Auth) -> str:

@@ -2,8 +2,9 @@
 trip, direct replacement, unlinking, and reading them with their token sets' metadata (`includeTokenSecret`, for
 social identities and for enterprise SSO identities whose OIDC connector stores tokens)."""
 
+from dataclasses import fields
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 from gatehouse_platform.actors import actor_of
@@ -16,7 +17,7 @@ from litestar.params import Body, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from msgspec import UNSET, UnsetType
 
-from gatehouse_identity.persistence.secrets import SsoTokenSetSecret, TokenSetSecret
+from gatehouse_identity.persistence.secrets import SocialTokenSetSecret, SsoTokenSetSecret, TokenSetSecret
 from gatehouse_identity.persistence.user_identities import SsoIdentity
 from gatehouse_identity.services.social_links import SocialLinkService
 from gatehouse_identity.services.sso_identities import SsoIdentityService
@@ -38,8 +39,8 @@ class LinkBody(msgspec.Struct, kw_only=True, rename="camel"):
     connector_data: dict[str, Any]
 
 
-class TokenSecretOut(msgspec.Struct, kw_only=True, rename="camel"):
-    """Logto's desensitized token set secret: what is stored, never the tokens."""
+class _SecretOut(msgspec.Struct, kw_only=True, rename="camel"):
+    """Logto's desensitized token set secret: what is stored, never the tokens; each kind adds its relation."""
 
     tenant_id: str
     id: str
@@ -48,21 +49,19 @@ class TokenSecretOut(msgspec.Struct, kw_only=True, rename="camel"):
     metadata: dict[str, Any]
     created_at: int
     updated_at: int
+
+
+class TokenSecretOut(_SecretOut, kw_only=True, rename="camel"):
+    """Logto's desensitized social token set secret."""
+
     connector_id: str
     identity_id: str
     target: str
 
 
-class SsoTokenSecretOut(msgspec.Struct, kw_only=True, rename="camel"):
+class SsoTokenSecretOut(_SecretOut, kw_only=True, rename="camel"):
     """Logto's desensitized enterprise SSO token set secret."""
 
-    tenant_id: str
-    id: str
-    user_id: str
-    type: str
-    metadata: dict[str, Any]
-    created_at: int
-    updated_at: int
     sso_connector_id: str
     issuer: str
     identity_id: str
@@ -111,38 +110,15 @@ def _ms(value: datetime) -> int:
     return int(value.timestamp() * 1000)
 
 
-def token_secret_out(secret: TokenSetSecret | None) -> TokenSecretOut | None:
-    if secret is None:
-        return None
-    return TokenSecretOut(
-        tenant_id=secret.tenant_id,
-        id=secret.id,
-        user_id=secret.user_id,
-        type=secret.type,
-        metadata=secret.metadata,
-        created_at=_ms(secret.created_at),
-        updated_at=_ms(secret.updated_at),
-        connector_id=secret.connector_id,
-        identity_id=secret.identity_id,
-        target=secret.target,
-    )
+Out = TypeVar("Out", bound=_SecretOut)
 
 
-def sso_token_secret_out(secret: SsoTokenSetSecret | None) -> SsoTokenSecretOut | None:
+def token_secret_out(secret: TokenSetSecret | None, out: type[Out]) -> Out | None:
+    """The desensitized secret as `out` (the kind's): its fields, with the times in epoch milliseconds."""
     if secret is None:
         return None
-    return SsoTokenSecretOut(
-        tenant_id=secret.tenant_id,
-        id=secret.id,
-        user_id=secret.user_id,
-        type=secret.type,
-        metadata=secret.metadata,
-        created_at=_ms(secret.created_at),
-        updated_at=_ms(secret.updated_at),
-        sso_connector_id=secret.sso_connector_id,
-        issuer=secret.issuer,
-        identity_id=secret.identity_id,
-    )
+    values = {f.name: getattr(secret, f.name) for f in fields(secret)}
+    return out(**values | {"created_at": _ms(secret.created_at), "updated_at": _ms(secret.updated_at)})
 
 
 def sso_identity_out(identity: SsoIdentity) -> SsoIdentityOut:
@@ -221,7 +197,7 @@ async def get_identity(
     if not truthy(include_token_secret):
         return UserIdentity(identity)
     secrets = await social_links.token_secrets(tenant_id, userId, target)
-    return UserIdentity(identity, token_secret_out(secrets.get(target)))
+    return UserIdentity(identity, token_secret_out(secrets.get(target), TokenSecretOut))
 
 
 @get(
@@ -241,19 +217,21 @@ async def all_identities(
     """With `includeTokenSecret`, each identity's token set (Logto matches an SSO identity's by its connector)."""
     tenant_id = tenant_of(request)
     social, sso = await user_identities.all_identities(tenant_id, userId)
-    secrets: dict[str, TokenSetSecret] = {}
+    secrets: dict[str, SocialTokenSetSecret] = {}
     sso_secrets: dict[str, SsoTokenSetSecret] = {}
     if truthy(include_token_secret):
         secrets = await social_links.token_secrets(tenant_id, userId)
         sso_secrets = await sso_identities.token_secrets(tenant_id, userId)
     return AllIdentities(
         social_identities=[
-            SocialIdentity(identity, target, token_secret_out(secrets.get(target)))
+            SocialIdentity(identity, target, token_secret_out(secrets.get(target), TokenSecretOut))
             for target, identity in social.items()
         ],
         sso_identities=[
             SsoIdentityEntry(
-                sso_identity_out(i), i.sso_connector_id, sso_token_secret_out(sso_secrets.get(i.sso_connector_id))
+                sso_identity_out(i),
+                i.sso_connector_id,
+                token_secret_out(sso_secrets.get(i.sso_connector_id), SsoTokenSecretOut),
             )
             for i in sso
         ],
@@ -280,7 +258,7 @@ async def get_sso_identity(
     if not truthy(include_token_secret):
         return UserSsoIdentity(sso_identity_out(identity))
     secrets = await sso_identities.token_secrets(tenant_id, userId, ssoConnectorId)
-    return UserSsoIdentity(sso_identity_out(identity), sso_token_secret_out(secrets.get(ssoConnectorId)))
+    return UserSsoIdentity(sso_identity_out(identity), token_secret_out(secrets.get(ssoConnectorId), SsoTokenSecretOut))
 
 
 ROUTES = [link_identity, replace_identity, delete_identity, get_identity, all_identities, get_sso_identity]

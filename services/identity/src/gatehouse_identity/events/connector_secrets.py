@@ -8,7 +8,7 @@ transaction with its inbox row (see `gatehouse_platform.consumer`)."""
 from gatehouse_schema.events import CloudEvent, ConnectorDeleted, ConnectorUpdated
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gatehouse_identity.persistence.secrets import SecretStore
+from gatehouse_identity.persistence.secrets import SOCIAL, SecretStore
 
 CONNECTOR_SECRETS_CONSUMER = "identity-connector-secrets"
 CONSUMED_EVENT_TYPES = frozenset(t.event_type for t in (ConnectorUpdated, ConnectorDeleted))
@@ -31,4 +31,4 @@ class ConnectorSecrets:
                 return
         else:
             return
-        await self.secrets.delete_of_connector(conn, event.tenantid, connector.id)
+        await self.secrets.delete_of_connector(conn, SOCIAL, event.tenantid, connector.id)

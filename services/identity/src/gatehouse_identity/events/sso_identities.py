@@ -10,7 +10,7 @@ from gatehouse_schema.events import CloudEvent, SsoConnectorDeleted, SsoConnecto
 from gatehouse_schema.tables.identity import user_sso_identities
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gatehouse_identity.persistence.secrets import SecretStore
+from gatehouse_identity.persistence.secrets import SSO, SecretStore
 
 SSO_IDENTITIES_CONSUMER = "identity-sso-identities"
 SSO_IDENTITY_EVENT_TYPES = frozenset({SsoConnectorDeleted.event_type, SsoConnectorUpdated.event_type})
@@ -24,7 +24,7 @@ async def drop_sso_identities(conn: AsyncConnection, event: CloudEvent) -> None:
     if event.type == SsoConnectorUpdated.event_type:
         connector = event.decode_data(SsoConnectorUpdated).data
         if not connector.enable_token_storage:
-            await SecretStore().delete_of_sso_connector(conn, event.tenantid, connector.id)
+            await SecretStore().delete_of_connector(conn, SSO, event.tenantid, connector.id)
         return
     if event.type != SsoConnectorDeleted.event_type:
         return

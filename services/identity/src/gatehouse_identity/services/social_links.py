@@ -17,7 +17,6 @@ verification record, `user.link_social` links its identity to the signed-in user
 in place of the user's identity at its target), `user.unlink_social` removes one, `user.keep_social_token_set`
 keeps a record's token set for the user's identity and `user.social_access_token` reads the kept access token."""
 
-import time
 from typing import Any
 
 import aiohttp
@@ -28,7 +27,6 @@ from gatehouse_platform.errors import BadRequest, NotFound, Unauthorized, Unproc
 from gatehouse_platform.service import ServiceContext
 from gatehouse_schema.api.users import User
 from gatehouse_schema.events import Actor
-from gatehouse_schema.ids import generate_id
 from gatehouse_schema.queries.management import ConnectorRecord, connector
 from gatehouse_schema.rpc.identity import (
     SECRET_SEAL_TOKEN_SET,
@@ -55,78 +53,18 @@ from gatehouse_schema.rpc.identity import (
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gatehouse_identity.domain.secret_vault import Sealed, SecretVault, VaultKeyError
-from gatehouse_identity.persistence.secrets import SecretStore, TokenSetSecret
+from gatehouse_identity.persistence.secrets import SOCIAL, SecretStore, SocialTokenSetSecret
 from gatehouse_identity.persistence.users import UserRecord
+from gatehouse_identity.services.token_sets import KeptTokenSets, sealed_tokens, token_response, token_set_metadata
 from gatehouse_identity.services.user_identities import UserIdentityService
 from gatehouse_identity.services.user_records import mfa_factor_types, update_user_data, user_record
 
 log = structlog.get_logger(__name__)
 
 
-def token_set_metadata(tokens: TokenSet) -> dict[str, Any]:
-    """What may be shown of a token set (Logto's secret metadata): never the tokens."""
-    metadata: dict[str, Any] = {"hasRefreshToken": isinstance(tokens.refresh_token, str)}
-    if isinstance(tokens.scope, str):
-        metadata["scope"] = tokens.scope
-    if isinstance(tokens.token_type, str):
-        metadata["tokenType"] = tokens.token_type
-    if isinstance(tokens.expires_at, int):
-        metadata["expiresAt"] = tokens.expires_at
-    return metadata
-
-
-def token_response(access_token: str, metadata: dict[str, Any]) -> dict[str, Any]:
-    """Logto's `formatTokenResponse`: the access token with the kept set's scope, type and seconds left."""
-    body: dict[str, Any] = {"access_token": access_token}
-    if isinstance(metadata.get("scope"), str):
-        body["scope"] = metadata["scope"]
-    if isinstance(metadata.get("tokenType"), str):
-        body["token_type"] = metadata["tokenType"]
-    if isinstance(metadata.get("expiresAt"), int):
-        body["expires_in"] = max(0, metadata["expiresAt"] - int(time.time()))
-    return body
-
-
-def opened_token_set(vault: SecretVault | None, sealed: Sealed, metadata: dict[str, Any], secret_id: str) -> TokenSet:
-    """A kept token set, opened (its tokens) and with its metadata (scope, type, expiry): 404
-    `secrets.third_party_token_set.token_not_found` without a vault key, or when this one does not open it."""
-    if vault is None:
-        raise NotFound("secrets.third_party_token_set.token_not_found")
-    try:
-        kept = msgspec.json.decode(vault.open(sealed))
-    except VaultKeyError:
-        log.warning("a token set does not open with SECRET_VAULT_KEK", secret=secret_id)
-        raise NotFound("secrets.third_party_token_set.token_not_found") from None
-    if not isinstance(kept.get("access_token"), str):
-        raise NotFound("secrets.third_party_token_set.token_not_found")
-    return TokenSet(
-        access_token=kept["access_token"],
-        refresh_token=kept.get("refresh_token", msgspec.UNSET),
-        id_token=kept.get("id_token", msgspec.UNSET),
-        scope=metadata.get("scope", msgspec.UNSET),
-        token_type=metadata.get("tokenType", msgspec.UNSET),
-        expires_at=metadata.get("expiresAt", msgspec.UNSET),
-    )
-
-
-def expired(tokens: TokenSet) -> bool:
-    return isinstance(tokens.expires_at, int) and tokens.expires_at <= time.time()
-
-
-def refreshed_tokens(fresh: TokenSet, kept: TokenSet) -> TokenSet:
-    """A refresh's token set with the kept refresh token and ID token where the provider sent none (some issue a
-    refresh token once only, Logto keeps it too)."""
-    if not isinstance(fresh.refresh_token, str):
-        fresh = msgspec.structs.replace(fresh, refresh_token=kept.refresh_token)
-    if not isinstance(fresh.id_token, str):
-        fresh = msgspec.structs.replace(fresh, id_token=kept.id_token)
-    return fresh
-
-
-def sealed_tokens(tokens: TokenSet) -> bytes:
-    """The tokens themselves, as Logto encrypts them."""
-    kept = {"access_token": tokens.access_token, "id_token": tokens.id_token, "refresh_token": tokens.refresh_token}
-    return msgspec.json.encode({k: v for k, v in kept.items() if isinstance(v, str)})
+async def _stores_tokens(conn: AsyncConnection, tenant_id: str, connector_id: str) -> bool:
+    record = await connector(conn, tenant_id, connector_id)
+    return record is not None and record.enable_token_storage
 
 
 class SocialLinkService:
@@ -141,6 +79,7 @@ class SocialLinkService:
         self.identities = identities
         self.secrets = secrets
         self.vault = vault
+        self.token_sets = KeptTokenSets(engine, secrets, vault, SOCIAL, self._refresh, _stores_tokens)
 
     async def _connector(self, conn: AsyncConnection, tenant_id: str, connector_id: str) -> ConnectorRecord:
         found = await connector(conn, tenant_id, connector_id)
@@ -168,16 +107,16 @@ class SocialLinkService:
             if store_tokens and self.vault is None:
                 log.warning("token set not stored: SECRET_VAULT_KEK is not set", connector=connector_id)
             elif store_tokens and self.vault is not None:
-                await self.secrets.put_token_set(
+                sealed = self.vault.seal(sealed_tokens(result.tokens))
+                await self.token_sets.put(
                     conn,
                     tenant_id,
-                    generate_id(),
-                    user_id=user_id,
+                    user_id,
+                    sealed,
+                    token_set_metadata(result.tokens),
                     connector_id=record.id,
                     target=target,
                     identity_id=info.id,
-                    sealed=self.vault.seal(sealed_tokens(result.tokens)),
-                    metadata=token_set_metadata(result.tokens),
                 )
         return identities
 
@@ -308,24 +247,10 @@ class SocialLinkService:
     ) -> bool:
         """The identity's sealed token set replaces the user's one for its target, if its connector (still) stores
         tokens; whether it was kept."""
-        token_set = social.token_set
-        if token_set is None or token_set.sealed is None:
-            return False
-        record = await connector(conn, tenant_id, social.connector_id)
-        if record is None or not record.enable_token_storage:
-            return False
-        await self.secrets.put_token_set(
-            conn,
-            tenant_id,
-            generate_id(),
-            user_id=user_id,
-            connector_id=social.connector_id,
-            target=social.target,
-            identity_id=str(social.details["id"]),
-            sealed=Sealed(**msgspec.structs.asdict(token_set.sealed)),
-            metadata=token_set.metadata,
+        relation = {"connector_id": social.connector_id, "target": social.target}
+        return await self.token_sets.keep(
+            conn, tenant_id, user_id, social.token_set, **relation, identity_id=str(social.details["id"])
         )
-        return True
 
     # the Account API's social identities (experience has checked the caller, the account center and the record)
 
@@ -382,38 +307,23 @@ class SocialLinkService:
     async def access_token(self, tenant_id: str, user_id: str, target: str) -> dict[str, Any]:
         """The kept access token (Logto's `GET /api/my-account/identities/{target}/access-token`), refreshed
         through the connector first when it has expired and a refresh token is kept."""
-        async with self.engine.connect() as conn:
-            found = await self.secrets.sealed_token_set(conn, tenant_id, user_id, target)
-        if found is None:
-            raise NotFound("secrets.third_party_token_set.token_not_found")
-        secret, sealed = found
-        tokens = opened_token_set(self.vault, sealed, secret.metadata, secret.id)
-        if expired(tokens):
-            tokens = await self._refreshed(tenant_id, secret, tokens)
-        return token_response(tokens.access_token, token_set_metadata(tokens))
+        return await self.token_sets.access_token(tenant_id, user_id, target)
 
-    async def _refreshed(self, tenant_id: str, secret: TokenSetSecret, tokens: TokenSet) -> TokenSet:
-        assert self.vault is not None
-        if not isinstance(tokens.refresh_token, str):
-            async with self.engine.begin() as conn:
-                await self.secrets.delete(conn, tenant_id, secret.id)
-            raise Unauthorized("secrets.third_party_token_set.access_token_expired")
+    async def _refresh(self, tenant_id: str, secret: SocialTokenSetSecret, refresh_token: str) -> TokenSet:
+        """The refresh through the social connector, which must (still) store tokens (422
+        `connector.token_storage_not_supported`)."""
         async with self.engine.connect() as conn:
             record = await connector(conn, tenant_id, secret.connector_id)
         factory = FACTORIES.get(record.connector_id) if record is not None else None
         if record is None or factory is None or not record.enable_token_storage:
             raise Unprocessable("connector.token_storage_not_supported")
         async with aiohttp.ClientSession() as http:
-            fresh = refreshed_tokens(await factory.refresh(http, record.config, tokens.refresh_token), tokens)
-        async with self.engine.begin() as conn:
-            await self.secrets.reseal(
-                conn, tenant_id, secret.id, self.vault.seal(sealed_tokens(fresh)), token_set_metadata(fresh)
-            )
-        return fresh
+            return await factory.refresh(http, record.config, refresh_token)
 
-    async def token_secrets(self, tenant_id: str, user_id: str, target: str | None = None) -> dict[str, TokenSetSecret]:
-        async with self.engine.connect() as conn:
-            return await self.secrets.token_sets(conn, tenant_id, user_id, target)
+    async def token_secrets(
+        self, tenant_id: str, user_id: str, target: str | None = None
+    ) -> dict[str, SocialTokenSetSecret]:
+        return await self.token_sets.desensitized(tenant_id, user_id, target)
 
     async def delete_secret(self, tenant_id: str, secret_id: str) -> None:
         async with self.engine.begin() as conn:
@@ -422,4 +332,4 @@ class SocialLinkService:
 
     async def drop_connector_secrets(self, conn: AsyncConnection, tenant_id: str, connector_id: str) -> int:
         """A deleted connector's token sets, or those of one whose token storage was turned off."""
-        return await self.secrets.delete_of_connector(conn, tenant_id, connector_id)
+        return await self.secrets.delete_of_connector(conn, SOCIAL, tenant_id, connector_id)

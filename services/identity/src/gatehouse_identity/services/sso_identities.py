@@ -21,7 +21,6 @@ refreshed through the connector once expired when a refresh token is kept."""
 from typing import Any
 
 import aiohttp
-import msgspec
 from gatehouse_connectors import TokenSet
 from gatehouse_connectors.oidc_sso import discover, parse_sso_config, sso_refresh
 from gatehouse_platform.errors import NotFound, Unauthorized, Unprocessable
@@ -44,25 +43,23 @@ from gatehouse_schema.rpc.identity import (
 from gatehouse_schema.sso import FIXED_ISSUERS
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gatehouse_identity.domain.secret_vault import Sealed, SecretVault
-from gatehouse_identity.persistence.secrets import SecretStore, SsoTokenSetSecret
-from gatehouse_identity.services.social_links import (
-    expired,
-    opened_token_set,
-    refreshed_tokens,
-    sealed_tokens,
-    token_response,
-    token_set_metadata,
-)
+from gatehouse_identity.domain.secret_vault import SecretVault
+from gatehouse_identity.persistence.secrets import SSO, SecretStore, SsoTokenSetSecret
+from gatehouse_identity.services.token_sets import KeptTokenSets
 from gatehouse_identity.services.user_identities import UserIdentityService
 from gatehouse_identity.services.user_records import mfa_factor_types, update_user_data, user_record
+
+
+async def _stores_tokens(conn: AsyncConnection, tenant_id: str, sso_connector_id: str) -> bool:
+    """Only an OIDC SSO connector stores tokens."""
+    record = await sso_connector(conn, tenant_id, sso_connector_id)
+    return record is not None and record.enable_token_storage and record.provider_type == "oidc"
 
 
 class SsoIdentityService:
     def __init__(self, identities: UserIdentityService, secrets: SecretStore, vault: SecretVault | None) -> None:
         self.identities = identities
-        self.secrets = secrets
-        self.vault = vault
+        self.token_sets = KeptTokenSets(identities.engine, secrets, vault, SSO, self._refresh, _stores_tokens)
 
     def register_rpc(self, ctx: ServiceContext) -> None:
         tenant_id = ctx.settings.default_tenant_id
@@ -151,24 +148,10 @@ class SsoIdentityService:
     async def _keep_token_set(self, conn: AsyncConnection, tenant_id: str, user_id: str, identity: SsoIdentity) -> bool:
         """The identity's sealed token set replaces the user's one of its IdP (Logto's
         `upsertEnterpriseSsoTokenSetSecret`), if its connector (still) stores tokens; whether it was kept."""
-        token_set = identity.token_set
-        if token_set is None or token_set.sealed is None:
-            return False
-        record = await sso_connector(conn, tenant_id, identity.sso_connector_id)
-        if record is None or not record.enable_token_storage or record.provider_type != "oidc":
-            return False
-        await self.secrets.put_sso_token_set(
-            conn,
-            tenant_id,
-            generate_id(),
-            user_id=user_id,
-            sso_connector_id=identity.sso_connector_id,
-            issuer=identity.issuer,
-            identity_id=identity.identity_id,
-            sealed=Sealed(**msgspec.structs.asdict(token_set.sealed)),
-            metadata=token_set.metadata,
+        relation = {"sso_connector_id": identity.sso_connector_id, "issuer": identity.issuer}
+        return await self.token_sets.keep(
+            conn, tenant_id, user_id, identity.token_set, **relation, identity_id=identity.identity_id
         )
-        return True
 
     # the token sets kept (the Users API shows them, the Account API reads the access token)
 
@@ -176,42 +159,22 @@ class SsoIdentityService:
         self, tenant_id: str, user_id: str, sso_connector_id: str | None = None
     ) -> dict[str, SsoTokenSetSecret]:
         """The user's token sets by SSO connector id, never their tokens."""
-        async with self.identities.engine.connect() as conn:
-            return await self.secrets.sso_token_sets(conn, tenant_id, user_id, sso_connector_id)
+        return await self.token_sets.desensitized(tenant_id, user_id, sso_connector_id)
 
     async def access_token(self, tenant_id: str, user_id: str, sso_connector_id: str) -> dict[str, Any]:
         """The kept access token (Logto's `GET /api/my-account/sso-identities/{connectorId}/access-token`),
         refreshed through the connector first when it has expired and a refresh token is kept; expired without one,
         the token set is deleted and the answer is 401 `secrets.third_party_token_set.access_token_expired`."""
-        async with self.identities.engine.connect() as conn:
-            found = await self.secrets.sealed_sso_token_set(conn, tenant_id, user_id, sso_connector_id)
-        if found is None:
-            raise NotFound("secrets.third_party_token_set.token_not_found")
-        secret, sealed = found
-        tokens = opened_token_set(self.vault, sealed, secret.metadata, secret.id)
-        if expired(tokens):
-            tokens = await self._refreshed(tenant_id, secret, tokens)
-        return token_response(tokens.access_token, token_set_metadata(tokens))
+        return await self.token_sets.access_token(tenant_id, user_id, sso_connector_id)
 
-    async def _refreshed(self, tenant_id: str, secret: SsoTokenSetSecret, tokens: TokenSet) -> TokenSet:
+    async def _refresh(self, tenant_id: str, secret: SsoTokenSetSecret, refresh_token: str) -> TokenSet:
         """Logto's `ssoConnectors.refreshTokenSetSecret`: the connector must be an OIDC one that (still) stores
-        tokens (422 `connector.token_storage_not_supported`); the fresh token set is sealed in place."""
-        assert self.vault is not None
-        engine = self.identities.engine
-        if not isinstance(tokens.refresh_token, str):
-            async with engine.begin() as conn:
-                await self.secrets.delete(conn, tenant_id, secret.id)
-            raise Unauthorized("secrets.third_party_token_set.access_token_expired")
-        async with engine.connect() as conn:
+        tokens (422 `connector.token_storage_not_supported`); the refresh goes to its discovered token endpoint."""
+        async with self.identities.engine.connect() as conn:
             record = await sso_connector(conn, tenant_id, secret.sso_connector_id)
         if record is None or record.provider_type != "oidc" or not record.enable_token_storage:
             raise Unprocessable("connector.token_storage_not_supported")
         config = parse_sso_config(record.config, fixed_issuer=FIXED_ISSUERS.get(record.provider_name))
         async with aiohttp.ClientSession() as http:
             discovery = await discover(http, config.issuer)
-            fresh = refreshed_tokens(await sso_refresh(http, discovery, config, tokens.refresh_token), tokens)
-        async with engine.begin() as conn:
-            await self.secrets.reseal(
-                conn, tenant_id, secret.id, self.vault.seal(sealed_tokens(fresh)), token_set_metadata(fresh)
-            )
-        return fresh
+            return await sso_refresh(http, discovery, config, refresh_token)
