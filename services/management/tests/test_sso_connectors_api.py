@@ -622,3 +622,13 @@ async def test_identity_and_experience_read_connectors_through_the_schema_librar
     assert (record.config, record.domains, record.branding) == (OIDC_CONFIG, ("acme.example",), {"displayName": "Acme"})
     assert (record.sync_profile, record.enable_token_storage) == (False, False)
     assert [(r.id, r.provider_type) for r in records] == [(oidc["id"], "oidc"), (saml_connector["id"], "saml")]
+
+
+async def test_token_storage_is_for_oidc_providers_only(client: AsyncClient, auth: dict[str, str]) -> None:
+    body = {"providerName": "SAML", "connectorName": "Stores SAML", "config": MANUAL_SAML_CONFIG}
+    error(await create(client, auth, **body, enableTokenStorage=True), 422, "connector.token_storage_not_supported")
+    created = await saml(client, auth, name="No storage SAML")
+    refused = await patch(client, auth, created["id"], enableTokenStorage=True)
+    error(refused, 422, "connector.token_storage_not_supported")
+    oidc = await connector(client, auth, name="Stores OIDC", enableTokenStorage=True)
+    assert oidc["enableTokenStorage"] is True

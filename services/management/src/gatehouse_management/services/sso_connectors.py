@@ -54,6 +54,12 @@ def _columns(body: NewSsoConnector | UpdateSsoConnector, config: dict[str, Any] 
     return values
 
 
+def check_token_storage(provider: Provider, body: NewSsoConnector | UpdateSsoConnector) -> None:
+    """Only OIDC providers hand out token sets to keep (Logto: federated token storage for OIDC-based SSO)."""
+    if body.enable_token_storage is True and provider.type != "oidc":
+        raise Unprocessable("connector.token_storage_not_supported")
+
+
 def not_found(id: str) -> NotFound:
     return NotFound("entity.not_exists_with_id", name="sso_connector", id=id)
 
@@ -99,6 +105,7 @@ class SsoConnectorService:
             raise Unprocessable("connector.not_found", type=body.provider_name)
         if body.domains is not UNSET:
             rules.check_domains(body.domains)
+        check_token_storage(provider, body)
         config = None if body.config is UNSET else rules.clean_config(provider, body.config)
         if config is not None and rules.signs_requests(config):  # a new connector has no signing key yet
             raise BadRequest("single_sign_on.active_signing_key_required")
@@ -130,6 +137,7 @@ class SsoConnectorService:
             if row is None:
                 raise not_found(id)
             provider = rules.provider(row)
+            check_token_storage(provider, body)
             if body.domains is not UNSET:
                 rules.check_domains(body.domains)
             if body.connector_name is not UNSET:
