@@ -11,6 +11,8 @@ SERVED: set[Operation] = {
     ("GET", "/api/experience/interaction"),
     ("PUT", "/api/experience"),
     ("POST", "/api/experience/verification/password"),
+    ("POST", "/api/experience/verification/verification-code"),
+    ("POST", "/api/experience/verification/verification-code/verify"),
     ("POST", "/api/experience/identification"),
     ("POST", "/api/experience/submit"),
     ("PUT", "/api/experience/interaction-event"),

@@ -1,5 +1,5 @@
 """The tenant's sign-in experience: Logto's defaults after the seed, its validation rules for a tenant without
-email or SMS connectors, the password policy check and the username case-conflict report."""
+email or SMS connectors and with an Email one, the password policy check and the username case-conflict report."""
 
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -8,6 +8,7 @@ import msgspec
 import pytest
 import pytest_asyncio
 import sqlalchemy as sa
+from gatehouse_connectors.smtp import FACTORY_ID as SMTP
 from gatehouse_management.seed import seed_tenant
 from gatehouse_management.services.sign_in_experience import default_settings
 from gatehouse_platform.db import create_engine
@@ -172,6 +173,68 @@ async def test_logtos_sign_in_experience_rules_are_400(
 async def test_missing_connector_is_named(client: AsyncClient, auth: dict[str, str], engine: AsyncEngine) -> None:
     response = await patch(client, auth, {"signUp": {"identifiers": ["phone"], "password": False, "verify": True}})
     assert response.json()["message"] == "Enabled Sms connector not found."
+
+
+async def add_smtp_connector(engine: AsyncEngine) -> None:
+    """An SMTP (Email) connector row, as `POST /api/connectors` writes it (nothing is sent here)."""
+    config = {"host": "127.0.0.1", "port": 2525, "auth": {"user": "u", "pass": "p"}, "fromEmail": "a@b.test"}
+    async with engine.begin() as conn:
+        await conn.execute(
+            sa.insert(connectors).values(
+                tenant_id="default",
+                id="smtp-sie",
+                connector_id=SMTP,
+                config=config,
+                metadata={},
+                sync_profile=False,
+                enable_token_storage=False,
+                created_at=sa.func.now(),
+            )
+        )
+
+
+EMAIL_CODE_SIGN_IN = {"identifier": "email", "password": False, "verificationCode": True, "isPasswordPrimary": False}
+
+
+async def test_an_email_connector_enables_email_sign_up_and_sign_in_by_code(
+    client: AsyncClient, auth: dict[str, str], engine: AsyncEngine
+) -> None:
+    body = {
+        "signUp": {"identifiers": ["email"], "password": False, "verify": True},
+        "signIn": {"methods": [EMAIL_CODE_SIGN_IN]},
+    }
+    refused = await patch(client, auth, body)
+    assert refused.status_code == 400 and refused.json()["message"] == "Enabled Email connector not found."
+    await add_smtp_connector(engine)
+    accepted = await patch(client, auth, body)
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["signUp"] == body["signUp"] and accepted.json()["signIn"] == body["signIn"]
+    email_forgot = await patch(client, auth, {"forgotPasswordMethods": ["EmailVerificationCode"]})
+    assert email_forgot.status_code == 200, email_forgot.text
+    # still no SMS connector: phone stays refused, as before
+    for refused_body in (
+        {
+            "signUp": {
+                "identifiers": ["email"],
+                "password": False,
+                "verify": True,
+                "secondaryIdentifiers": [{"identifier": "phone", "verify": True}],
+            }
+        },
+        {"signIn": {"methods": [EMAIL_CODE_SIGN_IN, {**EMAIL_CODE_SIGN_IN, "identifier": "phone"}]}},
+    ):
+        response = await patch(client, auth, refused_body)
+        assert response.status_code == 400, response.text
+        assert response.json()["code"] == "sign_in_experiences.enabled_connector_not_found"
+        assert response.json()["message"] == "Enabled Sms connector not found."
+    sms_forgot = await patch(
+        client, auth, {"forgotPasswordMethods": ["EmailVerificationCode", "PhoneVerificationCode"]}
+    )
+    assert error_code(sms_forgot) == "sign_in_experiences.forgot_password_method_requires_connector"
+    assert (
+        sms_forgot.json()["message"]
+        == "Forgot password method requires a corresponding sms connector to be configured."
+    )
 
 
 @pytest.mark.parametrize(

@@ -157,6 +157,16 @@ MESSAGES: dict[str, str] = {
         "This operation is not supported for the current interaction. Please initiate a new session."
     ),
     "user.missing_profile": "You need to provide additional info before signing-in.",
+    "user.sign_up_method_not_enabled": "This sign-up method is not enabled.",
+    "user.user_not_exist": "User with {identifier} does not exist.",
+    "verification_code.not_found": "Verification code not found. Please send verification code first.",
+    "verification_code.email_mismatch": "Email mismatch. Please request a new verification code.",
+    "verification_code.phone_mismatch": "Phone mismatch. Please request a new verification code.",
+    "verification_code.code_mismatch": "Invalid verification code.",
+    "verification_code.expired": "Verification code has expired. Please request a new verification code.",
+    "verification_code.exceed_max_try": (
+        "Verification code retries limitation exceeded. Please request a new verification code."
+    ),
     "password.rejected": "Password rejected. Please check if your password meets the requirements.",
     "role.name_in_use": "This role name {name} is already in use",
     "role.scope_exists": "The scope id {scopeId} has already been added to this role",

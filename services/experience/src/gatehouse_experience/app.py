@@ -1,5 +1,6 @@
 """Wires the experience service: the sign-in and registration flows of Logto's Experience API (password,
-social and enterprise SSO) and the core of its Account API (identity answers their RPCs)."""
+social, enterprise SSO and email verification codes) and the core of its Account API (identity answers their
+RPCs)."""
 
 from gatehouse_platform.config import load_settings
 from gatehouse_platform.service import ServiceContext, component, create_service_app
@@ -24,6 +25,7 @@ from gatehouse_experience.registration import RegistrationFlow
 from gatehouse_experience.sign_in import SignInFlow
 from gatehouse_experience.social import SocialVerifications
 from gatehouse_experience.sso import SsoVerifications
+from gatehouse_experience.verification_codes import CodeVerifications
 from gatehouse_experience.verifications import SqlVerificationRecords, Verifications
 
 COMPONENTS = (
@@ -31,6 +33,7 @@ COMPONENTS = (
     "registration",
     "social",
     "sso",
+    "codes",
     "account",
     "account_security",
     "account_identities",
@@ -44,8 +47,10 @@ async def setup(ctx: ServiceContext) -> None:
     ctx.components["social"] = socials
     ssos = SsoVerifications(ctx.engine, ctx.rpc, InteractionStore())
     ctx.components["sso"] = ssos
-    ctx.components["sign_in"] = SignInFlow(ctx.engine, ctx.rpc, InteractionStore(), ctx.outbox, socials, ssos)
-    ctx.components["registration"] = RegistrationFlow(ctx.engine, ctx.rpc, InteractionStore(), socials, ssos)
+    codes = CodeVerifications(ctx.engine, ctx.rpc, InteractionStore())
+    ctx.components["codes"] = codes
+    ctx.components["sign_in"] = SignInFlow(ctx.engine, ctx.rpc, InteractionStore(), ctx.outbox, socials, ssos, codes)
+    ctx.components["registration"] = RegistrationFlow(ctx.engine, ctx.rpc, InteractionStore(), socials, ssos, codes)
     checks = Verifications(ctx.engine, ctx.rpc, SqlVerificationRecords())
     ctx.components["verifications"] = checks
     ctx.components["account"] = AccountApi(ctx.engine, ctx.rpc, checks)

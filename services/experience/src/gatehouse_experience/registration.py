@@ -58,6 +58,13 @@ class SocialProfiles(Protocol):
     async def registration_profile(self, tenant_id: str, uid: str, verification_id: str) -> None: ...
 
 
+class CodeProfiles(Protocol):
+    """`verification_codes.py`'s part of a registration: a verified `EmailVerificationCode` record's email becomes
+    the primary email."""
+
+    async def registration_profile(self, tenant_id: str, uid: str, verification_id: str) -> None: ...
+
+
 class SsoProfiles(Protocol):
     """`sso.py`'s part of a registration: an `EnterpriseSso` record's identity, email, name and avatar join the
     profile."""
@@ -170,13 +177,20 @@ def check_password(settings: dict[str, Any], password: str, profile: dict[str, A
 
 class RegistrationFlow(InteractionAccess):
     def __init__(
-        self, engine: AsyncEngine, rpc: RpcClient, store: InteractionStore, social: SocialProfiles, sso: SsoProfiles
+        self,
+        engine: AsyncEngine,
+        rpc: RpcClient,
+        store: InteractionStore,
+        social: SocialProfiles,
+        sso: SsoProfiles,
+        codes: CodeProfiles,
     ) -> None:
         self.engine = engine
         self.rpc = rpc
         self.store = store
         self.social = social
         self.sso = sso
+        self.codes = codes
 
     async def set_event(self, tenant_id: str, cookie: str | None, event: str) -> None:
         """Logto's `setInteractionEvent`: the sign-in mode decides (403), `ForgotPassword` is interchangeable
@@ -233,8 +247,8 @@ class RegistrationFlow(InteractionAccess):
         """Creates the user of a `Register` interaction (Logto's `createUser`) and makes them its user; False
         (nothing done) for any other event, which the sign-in flow identifies. A `Social` record's identity and
         synced profile join the profile first (`social.py`), as do an `EnterpriseSso` record's (`sso.py`, whose
-        identity spares the sign-up's mandatory profile, as Logto); other records cannot make a new user's
-        profile."""
+        identity spares the sign-up's mandatory profile, as Logto), and an `EmailVerificationCode` record's email
+        (`verification_codes.py`); other records cannot make a new user's profile."""
         uid = await self._uid(cookie)
         interaction = await self._interaction(tenant_id, uid)
         if interaction.interaction_event != REGISTER:
@@ -247,6 +261,8 @@ class RegistrationFlow(InteractionAccess):
                 await self.social.registration_profile(tenant_id, uid, verification_id)
             elif record.get("type") == "EnterpriseSso":
                 await self.sso.registration_profile(tenant_id, uid, verification_id)
+            elif record.get("type") == "EmailVerificationCode":
+                await self.codes.registration_profile(tenant_id, uid, verification_id)
             else:
                 raise BadRequest("session.verification_failed")
             interaction = await self._interaction(tenant_id, uid)

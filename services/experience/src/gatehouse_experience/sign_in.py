@@ -1,7 +1,8 @@
 """The sign-in flow of Logto's Experience API, for a browser an OIDC authorization request sent to the
-sign-in page: start (`SignIn`), verify a password (or a social account, `social.py`, or an enterprise SSO
-identity, `sso.py`), identify the user, verify an MFA factor (TOTP or a backup code) when the user has one
-(unless enterprise SSO identified them), submit (with Logto's `PostSignIn` / `PostRegister` hook event).
+sign-in page: start (`SignIn`), verify a password (or a social account, `social.py`, an enterprise SSO
+identity, `sso.py`, or an email by a verification code, `verification_codes.py`), identify the user, verify
+an MFA factor (TOTP or a backup code) when the user has one (unless enterprise SSO identified them), submit
+(with Logto's `PostSignIn` / `PostRegister` hook event).
 
 Every step names its OIDC interaction through the `_interaction` cookie identity set at `/oidc/auth`
 (resolved with the `interaction.get` RPC); the password is checked by identity (`user.verify_password`:
@@ -11,7 +12,7 @@ as in Logto: no `SignIn` in the `Register` sign-in mode (403 `auth.forbidden`), 
 a user only by an identifier type whose sign-in method allows a password (422
 `user.sign_in_method_not_enabled`); with `singleSignOnEnabled`, an email of an SSO connector's domain signs in
 through SSO only (422 `session.sso_enabled`). `start` also begins a `Register` interaction, whose profile and user
-creation are `registration.py`'s; `ForgotPassword` needs verification codes and is not served.
+creation are `registration.py`'s; `ForgotPassword` (password reset) is not served.
 """
 
 import secrets
@@ -49,6 +50,7 @@ from gatehouse_experience.interactions import InteractionAccess, InteractionStor
 from gatehouse_experience.registration import REGISTER, guard_interaction_event
 from gatehouse_experience.social import PRIVATE_PROFILE_KEYS, SOCIAL, SocialVerifications
 from gatehouse_experience.sso import ENTERPRISE_SSO, SsoVerifications, guard_sso_only_email
+from gatehouse_experience.verification_codes import EMAIL_CODE, CodeVerifications
 
 SIGN_IN = "SignIn"
 PASSWORD = "Password"
@@ -73,6 +75,7 @@ class SignInFlow(InteractionAccess):
         outbox: Outbox,
         social: SocialVerifications,
         sso: SsoVerifications,
+        codes: CodeVerifications,
     ) -> None:
         self.engine = engine
         self.rpc = rpc
@@ -80,6 +83,7 @@ class SignInFlow(InteractionAccess):
         self.outbox = outbox
         self.social = social
         self.sso = sso
+        self.codes = codes
 
     async def public_state(self, tenant_id: str, cookie: str | None) -> dict[str, Any]:
         """Logto's public interaction data: the event, the identified user, the profile collected so far
@@ -107,8 +111,8 @@ class SignInFlow(InteractionAccess):
 
     async def start(self, tenant_id: str, cookie: str | None, event: str) -> None:
         """A new `SignIn` or `Register` interaction (replacing any earlier one, its profile included); the
-        sign-in mode refuses the event it excludes (403 `auth.forbidden`). `ForgotPassword` needs
-        verification codes: not served."""
+        sign-in mode refuses the event it excludes (403 `auth.forbidden`). `ForgotPassword` (password
+        reset) is not served."""
         if event not in (SIGN_IN, REGISTER):
             raise BadRequest("session.interaction_event_not_supported")
         uid = await self._uid(cookie)
@@ -148,7 +152,8 @@ class SignInFlow(InteractionAccess):
         self, tenant_id: str, cookie: str | None, verification_id: str | None, link_social: bool = False
     ) -> None:
         """The user of a verified password record, of a `Social` record (`social.py`; `link_social` is Logto's
-        `linkSocialIdentity`) or of an `EnterpriseSso` record (`sso.py`). MFA records identify nobody (400
+        `linkSocialIdentity`), of an `EnterpriseSso` record (`sso.py`) or of an `EmailVerificationCode` record
+        (`verification_codes.py`). MFA records identify nobody (400
         `session.verification_failed`). A password's email identifier of an SSO connector's domain is 422
         `session.sso_enabled` (Logto's `guardSsoOnlyEmailIdentifier`)."""
         uid = await self._uid(cookie)
@@ -158,6 +163,9 @@ class SignInFlow(InteractionAccess):
             return
         if found is not None and found.get("type") == ENTERPRISE_SSO and verification_id:
             await self.sso.identify(tenant_id, uid, verification_id)
+            return
+        if found is not None and found.get("type") == EMAIL_CODE and verification_id:
+            await self.codes.identify(tenant_id, uid, verification_id)
             return
         async with self.engine.begin() as conn:
             interaction = await self.store.get(conn, tenant_id, uid, lock=True)

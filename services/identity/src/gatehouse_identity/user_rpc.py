@@ -1,5 +1,6 @@
 """The user commands experience calls: `<prefix>.rpc.identity.user.verify_password`, `user.verify_totp`,
-`user.consume_backup_code`, `user.create` (with a social or enterprise SSO registration's identity) and
+`user.consume_backup_code`, `user.identify` (the user of a verified email: an email verification code's
+sign-in), `user.create` (with a social or enterprise SSO registration's identity) and
 `user.post_sign_in_action` (Structs in `gatehouse_schema.rpc.identity`; the sign-in's Actions run here, see
 `services/action_runs.py`); for the Account API `user.from_access_token`, `user.update_profile` and
 `user.set_password`. Identity owns users, their password digests and MFA secrets, so a sign-in's checks run
@@ -7,7 +8,7 @@ here: digests and secrets never leave the service. The social sign-in's commands
 enterprise SSO sign-in's `SsoIdentityService`'s."""
 
 import msgspec
-from gatehouse_platform.errors import BadRequest, Forbidden, GatehouseError, Unauthorized, Unprocessable
+from gatehouse_platform.errors import BadRequest, Forbidden, GatehouseError, NotFound, Unauthorized, Unprocessable
 from gatehouse_platform.oauth_errors import OAuthError
 from gatehouse_platform.service import ServiceContext
 from gatehouse_schema.api.users import User
@@ -16,6 +17,7 @@ from gatehouse_schema.rpc.identity import (
     USER_CONSUME_BACKUP_CODE,
     USER_CREATE,
     USER_FROM_ACCESS_TOKEN,
+    USER_IDENTIFY,
     USER_POST_SIGN_IN_ACTION,
     USER_SET_PASSWORD,
     USER_UPDATE_PROFILE,
@@ -27,6 +29,7 @@ from gatehouse_schema.rpc.identity import (
     CreatedUser,
     CreateUser,
     FromAccessToken,
+    IdentifyUser,
     PasswordSet,
     PostSignInAction,
     SetPassword,
@@ -101,6 +104,18 @@ def register_user_rpc(
             raise Unauthorized("user.suspended")
         return VerifiedUser(user_id=record.user.id, mfa_factors=mfa_factor_types(record))
 
+    async def identify(request: IdentifyUser) -> VerifiedUser:
+        """Logto's `findUserByIdentifier` for a verified email or phone, then its suspension check."""
+        record = None
+        if request.type in ("email", "phone") and request.value:
+            async with ctx.engine.connect() as conn:
+                record = await store.find_by_identifier(conn, tenant_id, request.type, request.value)
+        if record is None:
+            raise NotFound("user.user_not_exist", data={"identifier": request.value}, identifier=request.value)
+        if record.user.is_suspended:
+            raise Unauthorized("user.suspended")
+        return VerifiedUser(user_id=record.user.id, mfa_factors=mfa_factor_types(record))
+
     async def verify_totp(request: VerifyTotp) -> TotpVerified:
         async with ctx.engine.connect() as conn:
             record = await store.record(conn, tenant_id, request.user_id)
@@ -150,6 +165,7 @@ def register_user_rpc(
         return AccountDone(user_id=request.user_id)
 
     ctx.rpc_server.register(USER_VERIFY_PASSWORD, VerifyPassword, verify_password)
+    ctx.rpc_server.register(USER_IDENTIFY, IdentifyUser, identify)
     ctx.rpc_server.register(USER_CREATE, CreateUser, create)
     ctx.rpc_server.register(USER_POST_SIGN_IN_ACTION, PostSignInAction, post_sign_in_action)
 

@@ -86,6 +86,18 @@ class VerifiedUser(msgspec.Struct, kw_only=True, rename="camel"):
     mfa_factors: list[str]  # the types of the user's MFA factors (Totp, WebAuthn, BackupCode)
 
 
+USER_IDENTIFY = "user.identify"
+
+
+class IdentifyUser(msgspec.Struct, kw_only=True, frozen=True):
+    """The user a verified sign-in identifier names (experience's email verification code: Logto's
+    `CodeVerification.identifyUser`) -> VerifiedUser: `email` (the primary email, case-insensitively) or `phone`
+    (exactly). 404 `user.user_not_exist` when no user has it, 401 `user.suspended`."""
+
+    type: str
+    value: str
+
+
 USER_POST_SIGN_IN_ACTION = "user.post_sign_in_action"
 
 

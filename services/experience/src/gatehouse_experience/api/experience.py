@@ -1,10 +1,12 @@
 """Routes of Logto's Experience API that the sign-in flow uses (operation ids are Logto's); the flow itself
-is `sign_in.py`."""
+is `sign_in.py` (verification codes: `verification_codes.py`)."""
 
+import re
 from typing import Annotated, Any, Literal
 
 import msgspec
 from gatehouse_platform.actors import client_ip
+from gatehouse_platform.errors import BadRequest
 from gatehouse_platform.tenancy import tenant_of
 from gatehouse_schema.events import Actor
 from gatehouse_schema.rpc.identity import PasswordIdentifier
@@ -14,6 +16,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 
 from gatehouse_experience.registration import RegistrationFlow
 from gatehouse_experience.sign_in import SignInFlow
+from gatehouse_experience.verification_codes import CodeVerifications
 
 TAGS = ["Experience"]
 AnyRequest = Request[Any, Any, Any]
@@ -33,6 +36,37 @@ class Identifier(msgspec.Struct, kw_only=True):
 class PasswordBody(msgspec.Struct, kw_only=True):
     identifier: Identifier
     password: Annotated[str, msgspec.Meta(min_length=1)]
+
+
+class CodeIdentifier(msgspec.Struct, kw_only=True):
+    """Logto's `verificationCodeIdentifierGuard`: an email address or a phone number (digits)."""
+
+    type: Literal["email", "phone"]
+    value: str
+
+
+class SendCodeBody(msgspec.Struct, kw_only=True, rename="camel"):
+    identifier: CodeIdentifier
+    interaction_event: Literal["SignIn", "Register", "ForgotPassword"]
+
+
+class VerifyCodeBody(msgspec.Struct, kw_only=True, rename="camel"):
+    identifier: CodeIdentifier
+    verification_id: str
+    code: str
+
+
+# Logto's `emailRegEx` and `phoneRegEx`
+CODE_IDENTIFIER_PATTERNS = {"email": re.compile(r"\S+@\S+\.\S+"), "phone": re.compile(r"\d+")}
+
+
+def _code_identifier(identifier: CodeIdentifier) -> dict[str, str]:
+    """400 `guard.invalid_input` for a value its type's pattern refuses (an email longer than 256 characters too)."""
+    too_long = identifier.type == "email" and len(identifier.value) > 256
+    if too_long or not CODE_IDENTIFIER_PATTERNS[identifier.type].fullmatch(identifier.value):
+        message = f"`identifier.value` is not a valid {identifier.type}"
+        raise BadRequest("guard.invalid_input", data={"message": message})
+    return {"type": identifier.type, "value": identifier.value}
 
 
 class VerificationId(msgspec.Struct, kw_only=True, rename="camel"):
@@ -84,6 +118,38 @@ async def create_password_verification(
 ) -> VerificationId:
     identifier = PasswordIdentifier(type=data.identifier.type, value=data.identifier.value)
     verification_id = await sign_in.verify_password(tenant_of(request), _cookie(request), identifier, data.password)
+    return VerificationId(verification_id=verification_id)
+
+
+@post(
+    "/api/experience/verification/verification-code",
+    operation_id="CreateAndSendVerificationCode",
+    tags=TAGS,
+    status_code=HTTP_200_OK,
+    summary="Create and send verification code",
+)
+async def create_and_send_verification_code(
+    request: AnyRequest, codes: CodeVerifications, data: Annotated[SendCodeBody, Body()]
+) -> VerificationId:
+    identifier = _code_identifier(data.identifier)
+    verification_id = await codes.send(tenant_of(request), _cookie(request), identifier, data.interaction_event)
+    return VerificationId(verification_id=verification_id)
+
+
+@post(
+    "/api/experience/verification/verification-code/verify",
+    operation_id="VerifyVerificationCodeVerification",
+    tags=TAGS,
+    status_code=HTTP_200_OK,
+    summary="Verify verification code",
+)
+async def verify_verification_code_verification(
+    request: AnyRequest, codes: CodeVerifications, data: Annotated[VerifyCodeBody, Body()]
+) -> VerificationId:
+    identifier = _code_identifier(data.identifier)
+    verification_id = await codes.verify(
+        tenant_of(request), _cookie(request), identifier, data.verification_id, data.code
+    )
     return VerificationId(verification_id=verification_id)
 
 
@@ -162,6 +228,8 @@ ROUTES = [
     get_interaction,
     init_interaction,
     create_password_verification,
+    create_and_send_verification_code,
+    verify_verification_code_verification,
     identify_user,
     submit_interaction,
     verify_totp_verification,

@@ -1,10 +1,12 @@
 """Logto's sign-in experience rules (`libraries/sign-in-experience`: sign-up, sign-in, MFA, email blocklist;
 `routes/sign-in-experience`: adaptive MFA, forgot-password methods, the features an open-source build refuses).
 
-Gatehouse ships no email or SMS connector, so every rule that needs one is decided as Logto decides it for a
-tenant without one."""
+A rule that needs an Email or Sms connector is decided by the types of the tenant's connectors (`connector_types`),
+as Logto's `getLogtoConnectors` does: Gatehouse ships an Email factory (SMTP) and no SMS one, so a phone method is
+always refused as Logto refuses it for a tenant without an SMS connector."""
 
 import re
+from collections.abc import Collection
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -51,7 +53,7 @@ def check_email(value: str | None, field: str) -> None:
         raise BadRequest("guard.invalid_input", f"The request body is invalid: `{field}` must be an email address.")
 
 
-def validate_sign_up(sign_up: SignUp) -> None:
+def validate_sign_up(sign_up: SignUp, connector_types: Collection[str] = ()) -> None:
     primary = sign_up.identifiers
     secondary = [s.identifier for s in sign_up.secondary_identifiers or []]
     if secondary and not primary:
@@ -68,17 +70,17 @@ def validate_sign_up(sign_up: SignUp) -> None:
         if item.identifier != "username" and not item.verify:
             raise _rule("passwordless_requires_verify")
     wanted = {*primary, *secondary}
-    if wanted & {"email", "emailOrPhone"}:
+    if wanted & {"email", "emailOrPhone"} and "Email" not in connector_types:
         raise _no_connector("Email")
-    if wanted & {"phone", "emailOrPhone"}:
+    if wanted & {"phone", "emailOrPhone"} and "Sms" not in connector_types:
         raise _no_connector("Sms")
 
 
-def validate_sign_in(sign_in: SignIn, sign_up: SignUp, mfa: Mfa) -> None:
+def validate_sign_in(sign_in: SignIn, sign_up: SignUp, mfa: Mfa, connector_types: Collection[str] = ()) -> None:
     methods = sign_in.methods
-    if any(m.verification_code and m.identifier == "email" for m in methods):
+    if any(m.verification_code and m.identifier == "email" for m in methods) and "Email" not in connector_types:
         raise _no_connector("Email")
-    if any(m.verification_code and m.identifier == "phone" for m in methods):
+    if any(m.verification_code and m.identifier == "phone" for m in methods) and "Sms" not in connector_types:
         raise _no_connector("Sms")
     if not all(m.password or m.verification_code for m in methods):
         raise _rule("at_least_one_authentication_factor")
@@ -127,11 +129,12 @@ def validate_adaptive_mfa(adaptive: Toggle | None, new_mfa: Mfa | None, current_
             raise Unprocessable("sign_in_experiences.non_adaptive_mfa_requires_skippable_policy")
 
 
-def validate_forgot_password_methods(methods: list[str]) -> None:
-    """Each method needs its connector (email, SMS): with none, any method is refused, the first one named."""
-    if methods:
-        method = "email" if methods[0] == "EmailVerificationCode" else "sms"
-        raise _rule("forgot_password_method_requires_connector", method=method)
+def validate_forgot_password_methods(methods: list[str], connector_types: Collection[str] = ()) -> None:
+    """Each method needs its connector (email, SMS): the first method without one is refused."""
+    for item in methods:
+        kind = "Email" if item == "EmailVerificationCode" else "Sms"
+        if kind not in connector_types:
+            raise _rule("forgot_password_method_requires_connector", method=kind.lower())
 
 
 def normalize_custom_ui_csp(csp: CustomUiCsp) -> CustomUiCsp:

@@ -100,18 +100,19 @@ def _check_input(body: UpdateSignInExperience) -> None:
         raise rules.invalid_input("Password expiration is not available")
 
 
-def _validate(body: UpdateSignInExperience, current: SignInExperienceSettings) -> None:
+def _validate(body: UpdateSignInExperience, current: SignInExperienceSettings, connector_types: set[str]) -> None:
+    """`connector_types`: the types (Email, Sms, Social) of the tenant's connectors, for the rules that need one."""
     sign_up = body.sign_up or current.sign_up
     mfa = body.mfa or current.mfa
     if body.sign_up:
-        rules.validate_sign_up(body.sign_up)
+        rules.validate_sign_up(body.sign_up, connector_types)
     if body.sign_in:
-        rules.validate_sign_in(body.sign_in, sign_up, mfa)
+        rules.validate_sign_in(body.sign_in, sign_up, mfa, connector_types)
     if body.mfa:
         rules.validate_mfa(body.mfa, body.sign_in or current.sign_in)
     rules.validate_adaptive_mfa(body.adaptive_mfa or None, body.mfa or None, current.mfa, current.adaptive_mfa)
     if body.forgot_password_methods:
-        rules.validate_forgot_password_methods(list(body.forgot_password_methods))
+        rules.validate_forgot_password_methods(list(body.forgot_password_methods), connector_types)
     if body.hide_logto_branding is True:
         raise rules.invalid_input("Hide Logto branding is not supported in this environment")
 
@@ -170,7 +171,7 @@ class SignInExperienceService:
             current = await self._settings(conn, tenant_id, lock=True)
             if body.language_info:
                 await self._check_fallback_language(conn, tenant_id, body.language_info)
-            _validate(body, current)
+            _validate(body, current, await self._connector_types(conn, tenant_id))
             wants_targets = body.social_sign_in_connector_targets is not UNSET
             changes = _changes(body, await self._social_targets(conn, tenant_id) if wants_targets else set())
             stored = await self.store.replace_fields(conn, tenant_id, changes) if changes else None
@@ -179,6 +180,10 @@ class SignInExperienceService:
                 await self.outbox.append(conn, event, tenant_id=tenant_id, actor=actor)
         settings = stored if stored is not None else msgspec.to_builtins(current)
         return msgspec.convert({**settings, "tenantId": tenant_id, "id": "default"}, SignInExperience)
+
+    async def _connector_types(self, conn: AsyncConnection, tenant_id: str) -> set[str]:
+        """The types of the tenant's connectors (Logto's `getLogtoConnectors`), read in the update's transaction."""
+        return {c.type for c in installed(await self.connectors.all(conn, tenant_id), self.factories)}
 
     async def _social_targets(self, conn: AsyncConnection, tenant_id: str) -> set[str]:
         """Read in the update's transaction: a connector deleted meanwhile takes the experience's row lock to
