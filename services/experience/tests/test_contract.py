@@ -17,6 +17,7 @@ SERVED: set[Operation] = {
     ("POST", "/api/experience/submit"),
     ("PUT", "/api/experience/interaction-event"),
     ("POST", "/api/experience/profile"),
+    ("PUT", "/api/experience/profile/password"),
     ("POST", "/api/experience/verification/totp/verify"),
     ("POST", "/api/experience/verification/backup-code/verify"),
     ("POST", "/api/experience/verification/social/{connectorId}/authorization-uri"),

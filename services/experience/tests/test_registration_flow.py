@@ -237,9 +237,10 @@ async def test_sign_in_mode_and_event_switches(client: AsyncClient, identity: As
     assert (await browser.call("PUT", switch, {"interactionEvent": "Register"})).status_code == 204
     missing = await browser.call("POST", "/api/experience/identification", {})
     assert missing.json()["data"] == {"missingProfile": ["password", "username"]}, missing.text
-    # a Register interaction cannot be restarted as ForgotPassword either
+    # a new ForgotPassword interaction replaces it, and cannot be switched to another event
+    assert (await browser.call("PUT", "/api/experience", {"interactionEvent": "ForgotPassword"})).status_code == 204
     error(
-        await browser.call("PUT", "/api/experience", {"interactionEvent": "ForgotPassword"}),
+        await browser.call("PUT", switch, {"interactionEvent": "Register"}),
         400,
-        "session.interaction_event_not_supported",
+        "session.not_supported_for_forgot_password",
     )

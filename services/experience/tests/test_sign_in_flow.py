@@ -105,11 +105,6 @@ async def test_each_step_refuses_what_it_must(
         404,
         "session.interaction_not_found",
     )
-    error(
-        await browser.call("PUT", "/api/experience", {"interactionEvent": "ForgotPassword"}),
-        400,
-        "session.interaction_event_not_supported",
-    )
     error(await browser.call("PUT", "/api/experience", {"interactionEvent": "Nope"}), 400, "guard.invalid_input")
     assert (await browser.call("PUT", "/api/experience", {"interactionEvent": "SignIn"})).status_code == 204
 

@@ -24,7 +24,7 @@ from gatehouse_schema.events import (
     event_subject,
     make_event,
 )
-from gatehouse_schema.events.experience import InteractionApplication
+from gatehouse_schema.events.experience import InteractionApplication, PostResetPassword
 from gatehouse_schema.ids import generate_id
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -250,3 +250,25 @@ async def test_post_sign_in_reaches_hooks_with_logtos_interaction_payload(
     assert payload["userId"] == ada.id and payload["user"] == msgspec.to_builtins(ada)
     assert payload["application"] == {"id": "app1", "name": "Web", "isThirdParty": False}
     assert payload["userIp"] == "203.0.113.9" and "ip" not in payload and payload["userAgent"] == "browser/1.0"
+
+
+async def test_post_reset_password_reaches_hooks(
+    client: AsyncClient, auth: dict[str, str], receiver: Receiver, engine: AsyncEngine, outbox: Outbox
+) -> None:
+    """Experience's PostResetPassword (a `ForgotPassword` interaction's end) is delivered like PostSignIn."""
+    path = f"/{unique('reset')}"
+    await new_hook(client, auth, receiver.url(path), events=["PostResetPassword"])
+    ada = user("ada")
+    async with engine.begin() as conn:
+        await outbox.append(
+            conn,
+            PostResetPassword(
+                interaction_event="ForgotPassword", interaction_id="uid2", user_id=ada.id, user=ada, application=None
+            ),
+            tenant_id="default",
+            actor=Actor(type="user", id=ada.id, ip="203.0.113.9"),
+        )
+    [request] = await receiver.wait_for(path)
+    payload = request.json()
+    assert payload["event"] == "PostResetPassword" and payload["interactionEvent"] == "ForgotPassword"
+    assert payload["userId"] == ada.id and payload["userIp"] == "203.0.113.9"

@@ -168,6 +168,8 @@ MESSAGES: dict[str, str] = {
         "Verification code retries limitation exceeded. Please request a new verification code."
     ),
     "password.rejected": "Password rejected. Please check if your password meets the requirements.",
+    "user.same_password": "New password cannot be the same as your old password.",
+    "user.new_password_required_in_profile": "You need to set a new password before submitting.",
     "role.name_in_use": "This role name {name} is already in use",
     "role.scope_exists": "The scope id {scopeId} has already been added to this role",
     "role.user_exists": "The user id {userId} is already been added to this role",

@@ -20,6 +20,7 @@ from gatehouse_experience.api import (
     verifications,
 )
 from gatehouse_experience.config import ExperienceSettings
+from gatehouse_experience.forgot_password import ForgotPasswordFlow
 from gatehouse_experience.interactions import InteractionStore
 from gatehouse_experience.registration import RegistrationFlow
 from gatehouse_experience.sign_in import SignInFlow
@@ -31,6 +32,7 @@ from gatehouse_experience.verifications import SqlVerificationRecords, Verificat
 COMPONENTS = (
     "sign_in",
     "registration",
+    "forgot_password",
     "social",
     "sso",
     "codes",
@@ -49,7 +51,11 @@ async def setup(ctx: ServiceContext) -> None:
     ctx.components["sso"] = ssos
     codes = CodeVerifications(ctx.engine, ctx.rpc, InteractionStore())
     ctx.components["codes"] = codes
-    ctx.components["sign_in"] = SignInFlow(ctx.engine, ctx.rpc, InteractionStore(), ctx.outbox, socials, ssos, codes)
+    forgot = ForgotPasswordFlow(ctx.engine, ctx.rpc, InteractionStore(), ctx.outbox, codes)
+    ctx.components["forgot_password"] = forgot
+    ctx.components["sign_in"] = SignInFlow(
+        ctx.engine, ctx.rpc, InteractionStore(), ctx.outbox, socials, ssos, codes, forgot
+    )
     ctx.components["registration"] = RegistrationFlow(ctx.engine, ctx.rpc, InteractionStore(), socials, ssos, codes)
     checks = Verifications(ctx.engine, ctx.rpc, SqlVerificationRecords())
     ctx.components["verifications"] = checks
@@ -76,5 +82,5 @@ def create_app(settings: ExperienceSettings | None = None) -> Litestar:
         setup=setup,
         dependencies={name: component(name) for name in COMPONENTS},
         title="Gatehouse experience",
-        description="The sign-in and registration flows of Logto's Experience API and its Account API.",
+        description="The sign-in, registration and password reset flows of Logto's Experience API and its Account API.",
     )

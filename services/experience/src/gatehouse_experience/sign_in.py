@@ -12,7 +12,8 @@ as in Logto: no `SignIn` in the `Register` sign-in mode (403 `auth.forbidden`), 
 a user only by an identifier type whose sign-in method allows a password (422
 `user.sign_in_method_not_enabled`); with `singleSignOnEnabled`, an email of an SSO connector's domain signs in
 through SSO only (422 `session.sso_enabled`). `start` also begins a `Register` interaction, whose profile and user
-creation are `registration.py`'s; `ForgotPassword` (password reset) is not served.
+creation are `registration.py`'s, and a `ForgotPassword` one, whose identification and submit this flow hands to
+`forgot_password.py` (password reset by an email verification code).
 """
 
 import secrets
@@ -46,8 +47,9 @@ from gatehouse_schema.rpc.identity import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gatehouse_experience.forgot_password import ForgotPasswordFlow
 from gatehouse_experience.interactions import InteractionAccess, InteractionStore
-from gatehouse_experience.registration import REGISTER, guard_interaction_event
+from gatehouse_experience.registration import FORGOT_PASSWORD, REGISTER, guard_interaction_event
 from gatehouse_experience.social import PRIVATE_PROFILE_KEYS, SOCIAL, SocialVerifications
 from gatehouse_experience.sso import ENTERPRISE_SSO, SsoVerifications, guard_sso_only_email
 from gatehouse_experience.verification_codes import EMAIL_CODE, CodeVerifications
@@ -76,6 +78,7 @@ class SignInFlow(InteractionAccess):
         social: SocialVerifications,
         sso: SsoVerifications,
         codes: CodeVerifications,
+        forgot_password: ForgotPasswordFlow,
     ) -> None:
         self.engine = engine
         self.rpc = rpc
@@ -84,6 +87,7 @@ class SignInFlow(InteractionAccess):
         self.social = social
         self.sso = sso
         self.codes = codes
+        self.forgot_password = forgot_password
 
     async def public_state(self, tenant_id: str, cookie: str | None) -> dict[str, Any]:
         """Logto's public interaction data: the event, the identified user, the profile collected so far
@@ -111,9 +115,8 @@ class SignInFlow(InteractionAccess):
 
     async def start(self, tenant_id: str, cookie: str | None, event: str) -> None:
         """A new `SignIn` or `Register` interaction (replacing any earlier one, its profile included); the
-        sign-in mode refuses the event it excludes (403 `auth.forbidden`). `ForgotPassword` (password
-        reset) is not served."""
-        if event not in (SIGN_IN, REGISTER):
+        sign-in mode refuses the event it excludes (403 `auth.forbidden`); `ForgotPassword` is never refused."""
+        if event not in (SIGN_IN, REGISTER, FORGOT_PASSWORD):
             raise BadRequest("session.interaction_event_not_supported")
         uid = await self._uid(cookie)
         async with self.engine.begin() as conn:
@@ -155,9 +158,14 @@ class SignInFlow(InteractionAccess):
         `linkSocialIdentity`), of an `EnterpriseSso` record (`sso.py`) or of an `EmailVerificationCode` record
         (`verification_codes.py`). MFA records identify nobody (400
         `session.verification_failed`). A password's email identifier of an SSO connector's domain is 422
-        `session.sso_enabled` (Logto's `guardSsoOnlyEmailIdentifier`)."""
+        `session.sso_enabled` (Logto's `guardSsoOnlyEmailIdentifier`). A `ForgotPassword` interaction identifies
+        by a verification code only (`forgot_password.py`)."""
         uid = await self._uid(cookie)
-        found = (await self._interaction(tenant_id, uid)).verification(verification_id) if verification_id else None
+        current = await self._interaction(tenant_id, uid)
+        if current.interaction_event == FORGOT_PASSWORD:
+            await self.forgot_password.identify(tenant_id, uid, current, verification_id)
+            return
+        found = current.verification(verification_id) if verification_id else None
         if found is not None and found.get("type") == SOCIAL and verification_id:
             await self.social.identify(tenant_id, uid, verification_id, link_social)
             return
@@ -233,8 +241,9 @@ class SignInFlow(InteractionAccess):
             await self.store.save(conn, tenant_id, current)
         return str(record["id"])
 
-    async def submit(self, tenant_id: str, cookie: str | None, actor: Actor | None = None) -> str:
-        """Reports the identified user to identity; the answer is where the browser goes next. A `SignIn` first
+    async def submit(self, tenant_id: str, cookie: str | None, actor: Actor | None = None) -> str | None:
+        """Reports the identified user to identity; the answer is where the browser goes next (nothing for a
+        `ForgotPassword`, whose reset `forgot_password.py` applies: no sign-in follows). A `SignIn` first
         has identity apply what an enterprise SSO verification (`user.sso_sign_in`) and a social verification
         (`user.social_sign_in`) brought and run the PostSignIn
         action for the user (it may change them, or block the sign-in with 400 `session.verification_failed`).
@@ -242,6 +251,9 @@ class SignInFlow(InteractionAccess):
         details = await self._details(cookie)
         uid = details.uid
         interaction = await self._interaction(tenant_id, uid)
+        if interaction.interaction_event == FORGOT_PASSWORD:
+            await self.forgot_password.submit(tenant_id, uid, details.client_id, interaction, actor)
+            return None
         if interaction.user_id is None:
             raise NotFound("session.identifier_not_found")
         # the user's factors as of their latest verification in this interaction

@@ -3,7 +3,7 @@ verification-code.ts`, `classes/verifications/code-verification.ts`, `libraries/
 asks for a code (an `EmailVerificationCode` record joins the interaction, replacing an earlier one, and the code
 goes out through the tenant's Email connector with the template of the `interactionEvent`: `SignIn`, `Register`
 or `ForgotPassword`), the user types it in (`verify`), and the verified record then identifies the user of a
-`SignIn` (`identify`) or gives a `Register` its primary email (`registration_profile`).
+`SignIn` or a `ForgotPassword` (`identify`) or gives a `Register` its primary email (`registration_profile`).
 
 A code is Logto's: six digits, valid ten minutes, ten wrong tries at most. The record keeps a salted SHA-256 of
 the code, never the code, with its expiry (`expiresAt`, epoch ms) and the count of wrong tries; a code that
@@ -38,7 +38,12 @@ from gatehouse_schema.rpc.identity import USER_IDENTIFY, IdentifyUser, VerifiedU
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gatehouse_experience.interactions import Interaction, InteractionAccess, InteractionStore
-from gatehouse_experience.registration import SIGN_IN, guard_interaction_event, sign_up_identifiers
+from gatehouse_experience.registration import (
+    FORGOT_PASSWORD,
+    SIGN_IN,
+    guard_interaction_event,
+    sign_up_identifiers,
+)
 from gatehouse_experience.sso import guard_sso_only_email
 
 EMAIL_CODE = "EmailVerificationCode"  # Logto's `VerificationType.EmailVerificationCode`
@@ -168,18 +173,20 @@ class CodeVerifications(InteractionAccess):
             raise _record_not_found()
         return record, str(record["identifier"]["value"])
 
-    async def identify(self, tenant_id: str, uid: str, verification_id: str) -> None:
+    async def identify(self, tenant_id: str, uid: str, verification_id: str, event: str = SIGN_IN) -> None:
         """Logto's `identifyUser` for an `EmailVerificationCode` record in a `SignIn`: the sign-in mode (403), the
         email sign-in method with a code (422), the SSO-only domains (422), the record verified (400), the user of
-        the email (404, 401) and 409 `session.identity_conflict` for another user."""
+        the email (404, 401) and 409 `session.identity_conflict` for another user. A `ForgotPassword` interaction
+        has checked its `forgotPasswordMethods` instead (`forgot_password.py`): no sign-in setting applies."""
         interaction = await self._interaction(tenant_id, uid)
         record, email = self._verified_email(interaction, verification_id)
-        async with self.engine.connect() as conn:
-            settings = await sign_in_settings(conn, tenant_id) or {}
-            guard_interaction_event(settings, SIGN_IN)
-            if not _code_sign_in_enabled(settings, "email"):
-                raise Unprocessable("user.sign_in_method_not_enabled")
-            await guard_sso_only_email(conn, tenant_id, settings, email)
+        if event != FORGOT_PASSWORD:
+            async with self.engine.connect() as conn:
+                settings = await sign_in_settings(conn, tenant_id) or {}
+                guard_interaction_event(settings, SIGN_IN)
+                if not _code_sign_in_enabled(settings, "email"):
+                    raise Unprocessable("user.sign_in_method_not_enabled")
+                await guard_sso_only_email(conn, tenant_id, settings, email)
         if not record.get("verified"):
             raise BadRequest("session.verification_failed")
         user = await self.rpc.call("identity", USER_IDENTIFY, IdentifyUser(type="email", value=email), VerifiedUser)

@@ -3,7 +3,8 @@ hook events (`DataHookEvent`) that Gatehouse delivers from its event stream."""
 
 from typing import Literal, get_args
 
-# Sign-in flow events (experience); experience publishes `PostSignIn` and `PostRegister` so far.
+# Sign-in flow events (experience); experience publishes `PostSignIn`, `PostRegister` and `PostResetPassword`
+# (not the adaptive MFA one).
 InteractionHookEvent = Literal["PostRegister", "PostSignIn", "PostSignInAdaptiveMfaTriggered", "PostResetPassword"]
 DataHookEvent = Literal[
     "User.Created",
@@ -38,7 +39,7 @@ INTERACTION_HOOK_EVENTS: frozenset[str] = frozenset(get_args(InteractionHookEven
 DATA_HOOK_EVENTS: tuple[str, ...] = get_args(DataHookEvent)
 EXCEPTION_HOOK_EVENTS: frozenset[str] = frozenset(get_args(ExceptionHookEvent))
 #: the hook events Gatehouse's event stream carries, which the webhook consumer delivers
-DELIVERED_EVENTS: tuple[str, ...] = (*DATA_HOOK_EVENTS, "PostSignIn", "PostRegister")
+DELIVERED_EVENTS: tuple[str, ...] = (*DATA_HOOK_EVENTS, "PostSignIn", "PostRegister", "PostResetPassword")
 
 # Logto refuses it while its dev features are off (400 `guard.invalid_input`), as in its open-source build.
 ADAPTIVE_MFA_EVENT = "PostSignInAdaptiveMfaTriggered"

@@ -3,8 +3,9 @@
 sign-in), `user.create` (with a social or enterprise SSO registration's identity) and
 `user.post_sign_in_action` (Structs in `gatehouse_schema.rpc.identity`; the sign-in's Actions run here, see
 `services/action_runs.py`); for the Account API `user.from_access_token`, `user.update_profile` and
-`user.set_password`. Identity owns users, their password digests and MFA secrets, so a sign-in's checks run
-here: digests and secrets never leave the service. The social sign-in's commands are `SocialLinkService`'s, the
+`user.set_password` (also a `ForgotPassword` reset's, after `user.check_new_password` refused the current
+password). Identity owns users, their password digests and MFA secrets, so a sign-in's checks run here: digests
+and secrets never leave the service. The social sign-in's commands are `SocialLinkService`'s, the
 enterprise SSO sign-in's `SsoIdentityService`'s."""
 
 import msgspec
@@ -14,6 +15,7 @@ from gatehouse_platform.service import ServiceContext
 from gatehouse_schema.api.users import User
 from gatehouse_schema.events import Actor, UserRegistered
 from gatehouse_schema.rpc.identity import (
+    USER_CHECK_NEW_PASSWORD,
     USER_CONSUME_BACKUP_CODE,
     USER_CREATE,
     USER_FROM_ACCESS_TOKEN,
@@ -25,6 +27,7 @@ from gatehouse_schema.rpc.identity import (
     USER_VERIFY_TOTP,
     AccessTokenUser,
     AccountDone,
+    CheckNewPassword,
     ConsumeBackupCode,
     CreatedUser,
     CreateUser,
@@ -220,4 +223,10 @@ def register_account_rpc(ctx: ServiceContext, users: UserService) -> None:
 
     ctx.rpc_server.register(USER_FROM_ACCESS_TOKEN, FromAccessToken, from_access_token)
     ctx.rpc_server.register(USER_UPDATE_PROFILE, UpdateProfile, update_profile)
+
+    async def check_new_password(request: CheckNewPassword) -> PasswordSet:
+        await users.check_new_password(tenant_id, request.user_id, request.password)
+        return PasswordSet(user_id=request.user_id)
+
     ctx.rpc_server.register(USER_SET_PASSWORD, SetPassword, set_password)
+    ctx.rpc_server.register(USER_CHECK_NEW_PASSWORD, CheckNewPassword, check_new_password)

@@ -8,7 +8,7 @@ from gatehouse_schema.events.envelope import (
     event_subject,
     make_event,
 )
-from gatehouse_schema.events.experience import PostRegister, PostSignIn
+from gatehouse_schema.events.experience import PostRegister, PostResetPassword, PostSignIn
 from gatehouse_schema.events.identity import (
     SigningKeyRotated,
     TokenConfigUpdated,
@@ -64,6 +64,7 @@ from gatehouse_schema.events.organizations import (
 
 CATALOGUE: tuple[type[EventData], ...] = (
     PostRegister,
+    PostResetPassword,
     PostSignIn,
     ApplicationCreated,
     ApplicationDataUpdated,
@@ -134,6 +135,7 @@ __all__ = [
     "OrganizationScopeCreated",
     "OrganizationScopeDataUpdated",
     "OrganizationScopeDeleted",
+    "PostResetPassword",
     "PostSignIn",
     "ResourceCreated",
     "ResourceDataUpdated",

@@ -42,3 +42,11 @@ class PostRegister(_InteractionHookEvent, kw_only=True, rename="camel"):
         "A user registered through the Experience API and finished signing in (Logto's interaction hook); "
         "the same fields as `PostSignIn`."
     )
+
+
+class PostResetPassword(_InteractionHookEvent, kw_only=True, rename="camel"):
+    event_type: ClassVar[str] = "PostResetPassword"
+    description: ClassVar[str] = (
+        "A user reset their password through the Experience API's `ForgotPassword` interaction (Logto's "
+        "interaction hook); the same fields as `PostSignIn` (`interactionEvent` is `ForgotPassword`)."
+    )

@@ -344,6 +344,19 @@ class PasswordSet(msgspec.Struct, kw_only=True, rename="camel"):
     user_id: str
 
 
+USER_CHECK_NEW_PASSWORD = "user.check_new_password"
+
+
+class CheckNewPassword(msgspec.Struct, kw_only=True, rename="camel"):
+    """Whether `password` may replace the user's password in a reset (experience's `ForgotPassword`, Logto's
+    `PasswordValidator.validatePassword` for an identified user) -> PasswordSet: 422 `user.same_password` when it
+    matches the current argon2 digest (checked off identity's event loop); nothing is changed. The password policy
+    is experience's to check, as for the Account API."""
+
+    user_id: str
+    password: str
+
+
 # The Account API's security settings (`routes/account/logto-config.ts`, `sessions.ts`, `grants.ts`,
 # `mfa-verifications.ts`): identity reads and changes them with the services of the Users API.
 

@@ -1,5 +1,6 @@
 """Routes of Logto's Experience API that the sign-in flow uses (operation ids are Logto's); the flow itself
-is `sign_in.py` (verification codes: `verification_codes.py`)."""
+is `sign_in.py` (verification codes: `verification_codes.py`; a `ForgotPassword` interaction's identification and
+submit: `forgot_password.py`)."""
 
 import re
 from typing import Annotated, Any, Literal
@@ -180,9 +181,11 @@ async def identify_user(
     status_code=HTTP_200_OK,
     summary="Submit interaction",
 )
-async def submit_interaction(request: AnyRequest, sign_in: SignInFlow) -> Redirect:
+async def submit_interaction(request: AnyRequest, sign_in: SignInFlow) -> Response[Redirect | bytes]:
+    """`{redirectTo}`; a `ForgotPassword` (the password reset) answers 200 without a body, as Logto."""
     actor = Actor(type="user", ip=client_ip(request), user_agent=request.headers.get("user-agent"))
-    return Redirect(redirect_to=await sign_in.submit(tenant_of(request), _cookie(request), actor))
+    redirect_to = await sign_in.submit(tenant_of(request), _cookie(request), actor)
+    return Response(b"" if redirect_to is None else Redirect(redirect_to=redirect_to), status_code=HTTP_200_OK)
 
 
 @post(

@@ -1,5 +1,6 @@
 """Routes of Logto's Experience API that the registration uses besides the sign-in's (operation ids are
-Logto's): switching the interaction event and adding to the profile; the flow is `registration.py`."""
+Logto's): switching the interaction event and adding to the profile; the flow is `registration.py`. The
+`ForgotPassword` interaction's new password has its own route (`forgot_password.py`)."""
 
 from typing import Annotated, Any, Literal
 
@@ -9,6 +10,7 @@ from litestar import Request, post, put
 from litestar.params import Body
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
+from gatehouse_experience.forgot_password import ForgotPasswordFlow
 from gatehouse_experience.registration import RegistrationFlow
 
 TAGS = ["Experience"]
@@ -18,6 +20,10 @@ INTERACTION_COOKIE = "_interaction"
 
 class UpdateInteractionEvent(msgspec.Struct, kw_only=True, rename="camel"):
     interaction_event: Literal["SignIn", "Register", "ForgotPassword"]
+
+
+class NewPassword(msgspec.Struct, kw_only=True):
+    password: str
 
 
 class _Profile(msgspec.Struct, kw_only=True, tag_field="type"):
@@ -80,4 +86,17 @@ async def add_user_profile(
     await registration.add_profile(tenant_of(request), _cookie(request), str(kind), value)
 
 
-ROUTES = [update_interaction_event, add_user_profile]
+@put(
+    "/api/experience/profile/password",
+    operation_id="ResetUserPassword",
+    tags=TAGS,
+    status_code=HTTP_204_NO_CONTENT,
+    summary="Reset user password",
+)
+async def reset_user_password(
+    request: AnyRequest, forgot_password: ForgotPasswordFlow, data: Annotated[NewPassword, Body()]
+) -> None:
+    await forgot_password.reset_password(tenant_of(request), _cookie(request), data.password)
+
+
+ROUTES = [update_interaction_event, add_user_profile, reset_user_password]

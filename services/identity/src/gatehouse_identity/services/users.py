@@ -37,7 +37,13 @@ from gatehouse_identity.domain.users import (
     merge_logto_config,
 )
 from gatehouse_identity.oidc.user_sessions import revoke_account
-from gatehouse_identity.passwords import InvalidLegacyDigest, PasswordHasher, UnsupportedLegacyAlgorithm, parse_legacy
+from gatehouse_identity.passwords import (
+    ARGON2_ALGORITHMS,
+    InvalidLegacyDigest,
+    PasswordHasher,
+    UnsupportedLegacyAlgorithm,
+    parse_legacy,
+)
 from gatehouse_identity.persistence.users import UserRecord, UserStore, violated_identifier
 
 USER_ID_LENGTH = 12  # Logto's user ids: 12 lowercase letters and digits
@@ -266,6 +272,16 @@ class UserService:
             await self._record(conn, tenant_id, user_id, lock=True)
             values = {"password_encrypted": digest, "password_encryption_method": method, "password_expired": False}
             return await self._updated(conn, tenant_id, user_id, values, actor, changed=["password"])
+
+    async def check_new_password(self, tenant_id: str, user_id: str, password: str) -> None:
+        """Logto's same-password rule of a reset: 422 `user.same_password` when `password` matches the user's
+        argon2 digest (what Gatehouse and Logto write; an imported digest of another algorithm allows it, as in
+        Logto). The digest is checked in a worker thread, never on the event loop."""
+        async with self.engine.connect() as conn:
+            record = await self._record(conn, tenant_id, user_id)
+        digest, method = record.password_encrypted, record.password_encryption_method
+        if digest and method in ARGON2_ALGORITHMS and await self.passwords.verify(method, digest, password):
+            raise Unprocessable("user.same_password")
 
     async def verify_password(self, tenant_id: str, user_id: str, password: str) -> None:
         """422 unless `password` matches; a match stored otherwise than as current argon2id is re-hashed."""
