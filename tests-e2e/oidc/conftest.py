@@ -90,6 +90,19 @@ class Management:
         return App(created["id"], secret, app_type)
 
 
+def gatehouse_as_provider(discovery: dict[str, Any], upstream: App, scope: str, **extra: Any) -> dict[str, Any]:
+    """A Generic OIDC connector's config whose provider is this stack's own `/oidc`, `upstream` its client."""
+    return {
+        "authorizationEndpoint": discovery["authorization_endpoint"],
+        "tokenEndpoint": discovery["token_endpoint"],
+        "clientId": upstream.id,
+        "clientSecret": upstream.secret,
+        "scope": scope,
+        "idTokenVerificationConfig": {"jwksUri": discovery["jwks_uri"], "issuer": discovery["issuer"]},
+        **extra,
+    }
+
+
 @pytest.fixture(scope="session")
 def management(http: httpx.Client, auth: dict[str, str]) -> Management:
     return Management(http, auth)

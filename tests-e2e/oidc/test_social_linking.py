@@ -17,6 +17,7 @@ from .conftest import (
     Experience,
     Management,
     User,
+    gatehouse_as_provider,
     make_user,
     query_of,
     sign_in_with_password,
@@ -25,16 +26,10 @@ from .conftest import (
 
 def oidc_connector(management: Management, discovery: dict[str, Any], target: str) -> dict[str, Any]:
     upstream = management.app("Traditional")
-    config = {
-        "authorizationEndpoint": discovery["authorization_endpoint"],
-        "tokenEndpoint": discovery["token_endpoint"],
-        "clientId": upstream.id,
-        "clientSecret": upstream.secret,
-        "scope": "profile email offline_access",
-        "idTokenVerificationConfig": {"jwksUri": discovery["jwks_uri"], "issuer": discovery["issuer"]},
-        # as Logto's provider, a refresh token for `offline_access` only with `prompt=consent`
-        "authRequestOptionalConfig": {"prompt": "consent"},
-    }
+    # as Logto's provider, a refresh token for `offline_access` only with `prompt=consent`
+    config = gatehouse_as_provider(
+        discovery, upstream, "profile email offline_access", authRequestOptionalConfig={"prompt": "consent"}
+    )
     body = {"connectorId": "oidc", "metadata": {"target": target}, "enableTokenStorage": True, "config": config}
     connector: dict[str, Any] = management.call("POST", "/api/connectors", 200, body)
     return connector

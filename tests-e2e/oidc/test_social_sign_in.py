@@ -22,6 +22,7 @@ from .conftest import (
     ApiResource,
     Experience,
     Management,
+    gatehouse_as_provider,
     make_user,
     query_of,
     sign_in_with_password,
@@ -90,14 +91,7 @@ def test_a_user_signs_in_with_an_account_at_another_openid_provider(
     upstream_app = management.app(
         "Traditional", oidcClientMetadata={"redirectUris": [PROVIDER_CALLBACK], "postLogoutRedirectUris": []}
     )
-    config = {
-        "authorizationEndpoint": discovery["authorization_endpoint"],
-        "tokenEndpoint": discovery["token_endpoint"],
-        "clientId": upstream_app.id,
-        "clientSecret": upstream_app.secret,
-        "scope": "profile",
-        "idTokenVerificationConfig": {"jwksUri": discovery["jwks_uri"], "issuer": discovery["issuer"]},
-    }
+    config = gatehouse_as_provider(discovery, upstream_app, "profile")
     connector = management.call(
         "POST", "/api/connectors", 200, {"connectorId": "oidc", "metadata": {"target": target}, "config": config}
     )

@@ -26,6 +26,14 @@ class Interaction:
     def verification(self, verification_id: str) -> dict[str, Any] | None:
         return next((v for v in self.verifications if v.get("id") == verification_id), None)
 
+    def record_of_type(self, verification_id: str | None, record_type: str) -> dict[str, Any]:
+        """Logto's `getVerificationRecordByTypeAndId`: 404 `session.verification_session_not_found` unless the id
+        names a record of that type."""
+        record = self.verification(verification_id) if verification_id else None
+        if record is None or record.get("type") != record_type:
+            raise NotFound("session.verification_session_not_found")
+        return record
+
 
 class InteractionStore:
     async def start(self, conn: AsyncConnection, tenant_id: str, uid: str, event: str) -> None:
@@ -101,3 +109,14 @@ class InteractionAccess:
         if interaction is None:
             raise NotFound("session.interaction_not_found")
         return interaction
+
+    async def _put_record(self, tenant_id: str, uid: str, record: dict[str, Any]) -> None:
+        """Adds a verification record, replacing the interaction's earlier one of its type (one record per type,
+        as Logto's verification records map)."""
+        async with self.engine.begin() as conn:
+            interaction = await self.store.get(conn, tenant_id, uid, lock=True)
+            if interaction is None:
+                raise NotFound("session.interaction_not_found")
+            kept = [v for v in interaction.verifications if v.get("type") != record.get("type")]
+            interaction.verifications = [*kept, record]
+            await self.store.save(conn, tenant_id, interaction)

@@ -187,13 +187,7 @@ class SocialVerifications(InteractionAccess):
             "connectorSession": session,
             "verified": False,
         }
-        async with self.engine.begin() as conn:
-            interaction = await self.store.get(conn, tenant_id, uid, lock=True)
-            if interaction is None:
-                raise NotFound("session.interaction_not_found")
-            interaction.verifications = [v for v in interaction.verifications if v.get("type") != SOCIAL]
-            interaction.verifications.append(verification)
-            await self.store.save(conn, tenant_id, interaction)
+        await self._put_record(tenant_id, uid, verification)
         return uri, str(verification["id"])
 
     # POST /api/experience/verification/social/{connectorId}/verify
@@ -230,11 +224,7 @@ class SocialVerifications(InteractionAccess):
 
     @staticmethod
     def _record(interaction: Interaction, verification_id: str | None) -> dict[str, Any]:
-        """Logto's `getVerificationRecordByTypeAndId`: 404 unless the id names the interaction's `Social` record."""
-        record = interaction.verification(verification_id) if verification_id else None
-        if record is None or record.get("type") != SOCIAL:
-            raise NotFound("session.verification_session_not_found")
-        return record
+        return interaction.record_of_type(verification_id, SOCIAL)
 
     async def _enabled_target(self, conn: AsyncConnection, tenant_id: str, verification: dict[str, Any]) -> Any:
         """The record's connector and target, which the sign-in experience must enable for social sign-in."""

@@ -182,12 +182,7 @@ class SsoVerifications(InteractionAccess):
 
     @staticmethod
     def _record(interaction: Interaction, verification_id: str | None) -> dict[str, Any]:
-        """Logto's `getVerificationRecordByTypeAndId`: 404 unless the id names the interaction's `EnterpriseSso`
-        record."""
-        record = interaction.verification(verification_id) if verification_id else None
-        if record is None or record.get("type") != ENTERPRISE_SSO:
-            raise NotFound("session.verification_session_not_found")
-        return record
+        return interaction.record_of_type(verification_id, ENTERPRISE_SSO)
 
     # POST /api/experience/verification/sso/{connectorId}/authorization-uri
 
@@ -222,13 +217,7 @@ class SsoVerifications(InteractionAccess):
             "connectorSession": session,
             "verified": False,
         }
-        async with self.engine.begin() as conn:
-            interaction = await self.store.get(conn, tenant_id, uid, lock=True)
-            if interaction is None:
-                raise NotFound("session.interaction_not_found")
-            interaction.verifications = [v for v in interaction.verifications if v.get("type") != ENTERPRISE_SSO]
-            interaction.verifications.append(verification)
-            await self.store.save(conn, tenant_id, interaction)
+        await self._put_record(tenant_id, uid, verification)
         return uri, str(verification["id"])
 
     # POST /api/experience/verification/sso/{connectorId}/verify

@@ -122,14 +122,7 @@ class CodeVerifications(InteractionAccess):
             "expiresAt": _now_ms() + EXPIRES_IN_MS,
             "tryCount": 0,
         }
-        async with self.engine.begin() as conn:
-            interaction = await self.store.get(conn, tenant_id, uid, lock=True)
-            if interaction is None:
-                raise NotFound("session.interaction_not_found")
-            # one record per type, as Logto's verification records map
-            interaction.verifications = [v for v in interaction.verifications if v.get("type") != EMAIL_CODE]
-            interaction.verifications.append(record)
-            await self.store.save(conn, tenant_id, interaction)
+        await self._put_record(tenant_id, uid, record)
         return str(record["id"])
 
     async def verify(

@@ -15,13 +15,13 @@ from litestar import Request, Response, get, post, put
 from litestar.params import Body
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
+from gatehouse_experience.api.interaction_cookie import interaction_cookie
 from gatehouse_experience.registration import RegistrationFlow
 from gatehouse_experience.sign_in import SignInFlow
 from gatehouse_experience.verification_codes import CodeVerifications
 
 TAGS = ["Experience"]
 AnyRequest = Request[Any, Any, Any]
-INTERACTION_COOKIE = "_interaction"
 
 
 class InitInteraction(msgspec.Struct, kw_only=True, rename="camel"):
@@ -92,10 +92,6 @@ class Redirect(msgspec.Struct, kw_only=True, rename="camel"):
     redirect_to: str
 
 
-def _cookie(request: AnyRequest) -> str | None:
-    return request.cookies.get(INTERACTION_COOKIE)
-
-
 @put(
     "/api/experience",
     operation_id="InitInteraction",
@@ -104,7 +100,7 @@ def _cookie(request: AnyRequest) -> str | None:
     summary="Init new interaction",
 )
 async def init_interaction(request: AnyRequest, sign_in: SignInFlow, data: Annotated[InitInteraction, Body()]) -> None:
-    await sign_in.start(tenant_of(request), _cookie(request), data.interaction_event)
+    await sign_in.start(tenant_of(request), interaction_cookie(request), data.interaction_event)
 
 
 @post(
@@ -118,7 +114,9 @@ async def create_password_verification(
     request: AnyRequest, sign_in: SignInFlow, data: Annotated[PasswordBody, Body()]
 ) -> VerificationId:
     identifier = PasswordIdentifier(type=data.identifier.type, value=data.identifier.value)
-    verification_id = await sign_in.verify_password(tenant_of(request), _cookie(request), identifier, data.password)
+    verification_id = await sign_in.verify_password(
+        tenant_of(request), interaction_cookie(request), identifier, data.password
+    )
     return VerificationId(verification_id=verification_id)
 
 
@@ -133,7 +131,9 @@ async def create_and_send_verification_code(
     request: AnyRequest, codes: CodeVerifications, data: Annotated[SendCodeBody, Body()]
 ) -> VerificationId:
     identifier = _code_identifier(data.identifier)
-    verification_id = await codes.send(tenant_of(request), _cookie(request), identifier, data.interaction_event)
+    verification_id = await codes.send(
+        tenant_of(request), interaction_cookie(request), identifier, data.interaction_event
+    )
     return VerificationId(verification_id=verification_id)
 
 
@@ -149,7 +149,7 @@ async def verify_verification_code_verification(
 ) -> VerificationId:
     identifier = _code_identifier(data.identifier)
     verification_id = await codes.verify(
-        tenant_of(request), _cookie(request), identifier, data.verification_id, data.code
+        tenant_of(request), interaction_cookie(request), identifier, data.verification_id, data.code
     )
     return VerificationId(verification_id=verification_id)
 
@@ -168,9 +168,11 @@ async def identify_user(
     data: Annotated[IdentifyBody, Body()],
 ) -> Response[None]:
     """`Register`: creates the user (201, as Logto); otherwise identifies one by a verification (204)."""
-    if await registration.identify(tenant_of(request), _cookie(request), data.verification_id):
+    if await registration.identify(tenant_of(request), interaction_cookie(request), data.verification_id):
         return Response(None, status_code=HTTP_201_CREATED)
-    await sign_in.identify(tenant_of(request), _cookie(request), data.verification_id, bool(data.link_social_identity))
+    await sign_in.identify(
+        tenant_of(request), interaction_cookie(request), data.verification_id, bool(data.link_social_identity)
+    )
     return Response(None, status_code=HTTP_204_NO_CONTENT)
 
 
@@ -184,7 +186,7 @@ async def identify_user(
 async def submit_interaction(request: AnyRequest, sign_in: SignInFlow) -> Response[Redirect | bytes]:
     """`{redirectTo}`; a `ForgotPassword` (the password reset) answers 200 without a body, as Logto."""
     actor = Actor(type="user", ip=client_ip(request), user_agent=request.headers.get("user-agent"))
-    redirect_to = await sign_in.submit(tenant_of(request), _cookie(request), actor)
+    redirect_to = await sign_in.submit(tenant_of(request), interaction_cookie(request), actor)
     return Response(b"" if redirect_to is None else Redirect(redirect_to=redirect_to), status_code=HTTP_200_OK)
 
 
@@ -198,7 +200,9 @@ async def submit_interaction(request: AnyRequest, sign_in: SignInFlow) -> Respon
 async def verify_totp_verification(
     request: AnyRequest, sign_in: SignInFlow, data: Annotated[TotpBody, Body()]
 ) -> VerificationId:
-    verification_id = await sign_in.verify_totp(tenant_of(request), _cookie(request), data.code, data.verification_id)
+    verification_id = await sign_in.verify_totp(
+        tenant_of(request), interaction_cookie(request), data.code, data.verification_id
+    )
     return VerificationId(verification_id=verification_id)
 
 
@@ -213,7 +217,7 @@ async def verify_backup_code(
     request: AnyRequest, sign_in: SignInFlow, data: Annotated[BackupCodeBody, Body()]
 ) -> VerificationId:
     return VerificationId(
-        verification_id=await sign_in.verify_backup_code(tenant_of(request), _cookie(request), data.code)
+        verification_id=await sign_in.verify_backup_code(tenant_of(request), interaction_cookie(request), data.code)
     )
 
 
@@ -224,7 +228,7 @@ async def verify_backup_code(
     summary="Get public interaction data",
 )
 async def get_interaction(request: AnyRequest, sign_in: SignInFlow) -> dict[str, Any]:
-    return await sign_in.public_state(tenant_of(request), _cookie(request))
+    return await sign_in.public_state(tenant_of(request), interaction_cookie(request))
 
 
 ROUTES = [

@@ -10,12 +10,12 @@ from litestar import Request, post, put
 from litestar.params import Body
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
+from gatehouse_experience.api.interaction_cookie import interaction_cookie
 from gatehouse_experience.forgot_password import ForgotPasswordFlow
 from gatehouse_experience.registration import RegistrationFlow
 
 TAGS = ["Experience"]
 AnyRequest = Request[Any, Any, Any]
-INTERACTION_COOKIE = "_interaction"
 
 
 class UpdateInteractionEvent(msgspec.Struct, kw_only=True, rename="camel"):
@@ -54,10 +54,6 @@ class SocialProfile(_Profile, tag="social", rename="camel"):
 AddUserProfileBody = UsernameProfile | PasswordProfile | EmailProfile | PhoneProfile | SocialProfile
 
 
-def _cookie(request: AnyRequest) -> str | None:
-    return request.cookies.get(INTERACTION_COOKIE)
-
-
 @put(
     "/api/experience/interaction-event",
     operation_id="UpdateInteractionEvent",
@@ -68,7 +64,7 @@ def _cookie(request: AnyRequest) -> str | None:
 async def update_interaction_event(
     request: AnyRequest, registration: RegistrationFlow, data: Annotated[UpdateInteractionEvent, Body()]
 ) -> None:
-    await registration.set_event(tenant_of(request), _cookie(request), data.interaction_event)
+    await registration.set_event(tenant_of(request), interaction_cookie(request), data.interaction_event)
 
 
 @post(
@@ -83,7 +79,7 @@ async def add_user_profile(
 ) -> None:
     value = data.value if isinstance(data, UsernameProfile | PasswordProfile) else None
     kind = type(data).__struct_config__.tag
-    await registration.add_profile(tenant_of(request), _cookie(request), str(kind), value)
+    await registration.add_profile(tenant_of(request), interaction_cookie(request), str(kind), value)
 
 
 @put(
@@ -96,7 +92,7 @@ async def add_user_profile(
 async def reset_user_password(
     request: AnyRequest, forgot_password: ForgotPasswordFlow, data: Annotated[NewPassword, Body()]
 ) -> None:
-    await forgot_password.reset_password(tenant_of(request), _cookie(request), data.password)
+    await forgot_password.reset_password(tenant_of(request), interaction_cookie(request), data.password)
 
 
 ROUTES = [update_interaction_event, add_user_profile, reset_user_password]

@@ -9,17 +9,17 @@ from litestar import Request, post
 from litestar.params import Body
 from litestar.status_codes import HTTP_200_OK
 
+from gatehouse_experience.api.interaction_cookie import interaction_cookie
 from gatehouse_experience.social import SocialVerifications
 
 TAGS = ["Experience"]
 AnyRequest = Request[Any, Any, Any]
-INTERACTION_COOKIE = "_interaction"
 SOCIAL = "/api/experience/verification/social/{connectorId:str}"
 
 
 class AuthorizationUriBody(msgspec.Struct, kw_only=True, rename="camel"):
-    """Logto's `socialAuthorizationUrlPayloadGuard` without `scope` (the Experience API omits it); an empty
-    `state` or `redirectUri` is 400 `session.insufficient_info`, as Logto."""
+    """Logto's `socialAuthorizationUrlPayloadGuard` without `scope` (the Experience API omits it; SSO connectors
+    ignore it); an empty `state` or `redirectUri` is 400 `session.insufficient_info`, as Logto."""
 
     state: str
     redirect_uri: str
@@ -39,10 +39,6 @@ class VerificationId(msgspec.Struct, kw_only=True, rename="camel"):
     verification_id: str
 
 
-def _cookie(request: AnyRequest) -> str | None:
-    return request.cookies.get(INTERACTION_COOKIE)
-
-
 @post(
     f"{SOCIAL}/authorization-uri",
     operation_id="CreateSocialVerification",
@@ -57,7 +53,7 @@ async def create_social_verification(
     data: Annotated[AuthorizationUriBody, Body()],
 ) -> AuthorizationUri:
     uri, verification_id = await social.authorization_uri(
-        tenant_of(request), _cookie(request), connectorId, data.state, data.redirect_uri
+        tenant_of(request), interaction_cookie(request), connectorId, data.state, data.redirect_uri
     )
     return AuthorizationUri(authorization_uri=uri, verification_id=verification_id)
 
@@ -76,7 +72,7 @@ async def verify_social_verification(
     data: Annotated[VerifyBody, Body()],
 ) -> VerificationId:
     verification_id = await social.verify(
-        tenant_of(request), _cookie(request), connectorId, data.connector_data, data.verification_id
+        tenant_of(request), interaction_cookie(request), connectorId, data.connector_data, data.verification_id
     )
     return VerificationId(verification_id=verification_id)
 

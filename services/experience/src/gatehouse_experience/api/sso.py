@@ -10,41 +10,24 @@ from litestar import Request, get, post
 from litestar.params import Body, Parameter
 from litestar.status_codes import HTTP_200_OK
 
+from gatehouse_experience.api.interaction_cookie import interaction_cookie
+from gatehouse_experience.api.social import AuthorizationUri, AuthorizationUriBody, VerificationId
 from gatehouse_experience.sso import SsoVerifications
 
 TAGS = ["Experience"]
 AnyRequest = Request[Any, Any, Any]
-INTERACTION_COOKIE = "_interaction"
 SSO = "/api/experience/verification/sso/{connectorId:str}"
 
 
-class AuthorizationUriBody(msgspec.Struct, kw_only=True, rename="camel"):
-    """Logto's `socialAuthorizationUrlPayloadGuard` without `scope` (SSO connectors ignore it)."""
-
-    state: str
-    redirect_uri: str
-
-
-class AuthorizationUri(msgspec.Struct, kw_only=True, rename="camel"):
-    authorization_uri: str
-    verification_id: str
-
-
 class VerifyBody(msgspec.Struct, kw_only=True, rename="camel"):
+    """As the social verify body, but `verificationId` is required."""
+
     connector_data: dict[str, Any]
-    verification_id: str
-
-
-class VerificationId(msgspec.Struct, kw_only=True, rename="camel"):
     verification_id: str
 
 
 class ConnectorIds(msgspec.Struct, kw_only=True, rename="camel"):
     connector_ids: list[str]
-
-
-def _cookie(request: AnyRequest) -> str | None:
-    return request.cookies.get(INTERACTION_COOKIE)
 
 
 @post(
@@ -61,7 +44,7 @@ async def create_enterprise_sso_verification(
     data: Annotated[AuthorizationUriBody, Body()],
 ) -> AuthorizationUri:
     uri, verification_id = await sso.authorization_uri(
-        tenant_of(request), _cookie(request), connectorId, data.state, data.redirect_uri
+        tenant_of(request), interaction_cookie(request), connectorId, data.state, data.redirect_uri
     )
     return AuthorizationUri(authorization_uri=uri, verification_id=verification_id)
 
@@ -80,7 +63,7 @@ async def verify_enterprise_sso_verification(
     data: Annotated[VerifyBody, Body()],
 ) -> VerificationId:
     verification_id = await sso.verify(
-        tenant_of(request), _cookie(request), connectorId, data.connector_data, data.verification_id
+        tenant_of(request), interaction_cookie(request), connectorId, data.connector_data, data.verification_id
     )
     return VerificationId(verification_id=verification_id)
 
